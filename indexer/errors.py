@@ -1,0 +1,42 @@
+"""Typed errors of the library. Only the CLI edge turns them into messages and exit codes."""
+
+
+class ZhsearchError(Exception):
+    """Base class of every error zhsearch raises on purpose."""
+
+
+class ArticleParseError(ZhsearchError):
+    """A file is not a readable article; `reason` says why in a few words."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexNotFound(ZhsearchError):
+    """There is no zhsearch index at the given folder."""
+
+
+class IndexUnusable(ZhsearchError):
+    """The folder exists but cannot be used as an index (not an index, unreadable, not writable)."""
+
+
+class IndexVersionMismatch(ZhsearchError):
+    """The index was built by another schema/analysis version or user dictionary: rebuild it."""
+
+
+class IndexLocked(ZhsearchError):
+    """Another indexer holds the write lock; `holder` describes it (pid, since when)."""
+
+    def __init__(self, message: str, holder: str = ""):
+        super().__init__(message)
+        self.holder = holder
+
+
+class QuerySyntaxError(ZhsearchError):
+    """A query the small query language cannot parse; `position` is a 0-based code point offset."""
+
+    def __init__(self, message: str, position: int | None = None):
+        super().__init__(message if position is None else f"{message} (at position {position})")
+        self.position = position
