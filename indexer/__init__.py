@@ -1,0 +1,23 @@
+"""zhsearch's indexer: read article files, analyse them, keep a Whoosh index up to date.
+
+    from indexer import update_index
+    summary = update_index(["corpus"], "index")
+
+Names load on first use (PEP 562), so `import indexer.errors` costs nothing extra.
+"""
+
+_EXPORTS = {
+    "update_index": "writer", "IndexSummary": "writer",
+    "parse_article": "reader", "Article": "reader",
+    "ArticleParseError": "errors", "IndexLocked": "errors", "ZhsearchError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

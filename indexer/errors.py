@@ -40,3 +40,11 @@ class QuerySyntaxError(ZhsearchError):
     def __init__(self, message: str, position: int | None = None):
         super().__init__(message if position is None else f"{message} (at position {position})")
         self.position = position
+
+
+class CorpusNotFound(ZhsearchError):
+    """A corpus folder given to the indexer does not exist or is not a folder."""
+
+
+class IndexWriteFailed(ZhsearchError):
+    """Writing the index failed (a full disk, say); the previous index is intact."""

@@ -1,0 +1,24 @@
+# One target per task. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench bench-relevance bench-scale clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/zhsearch index corpus/ --index index/
+	$(BIN)/zhsearch search --index index/ 卡塔尔 人质
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) index/ .pytest_cache .hypothesis build *.egg-info bench/work bench/results.json
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,56 @@
+"""The Whoosh schema, and how an Article becomes a Whoosh document.
+
+Word fields (title, lead, body) carry jieba's search-mode words with token
+positions: they drive ranking. `chars` carries character bigrams of the same
+text without positions: it guarantees that any literal Chinese run is found,
+whatever jieba made of it (see analysis.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from . import analysis
+from .reader import Article
+
+# Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
+SCHEMA_VERSION = 1
+
+TEXT_FIELDS = ("title", "lead", "body")
+
+
+def build_schema() -> Schema:
+    words = analysis.word_analyzer()
+    return Schema(
+        url=ID(stored=True, unique=True),
+        path=STORED(),
+        # Outlet codes are matched case-insensitively (--source rfi).
+        source=KEYWORD(stored=True, lowercase=True, scorable=False),
+        published=DATETIME(stored=True, sortable=True),
+        title=TEXT(analyzer=words, stored=True, phrase=True),
+        lead=TEXT(analyzer=words, stored=True, phrase=True),
+        body=TEXT(analyzer=words, stored=True, phrase=True),
+        chars=TEXT(analyzer=analysis.bigram_analyzer(), phrase=False),
+    )
+
+
+def to_document(article: Article) -> dict:
+    doc = {
+        "url": article.url,
+        "path": article.path,
+        "source": article.source,
+        "title": article.title,
+        "lead": article.lead,
+        "body": article.body,
+        "chars": "\n".join((article.title, article.lead, article.body)),
+    }
+    if article.published is not None:
+        # Whoosh's DATETIME wants naive datetimes: store UTC, re-attach it on read.
+        doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+    return doc
+
+
+def stored_published(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,63 @@
+"""Finding the article files of the corpus folders, cheaply: one stat each, no reads."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import CorpusNotFound
+
+DEFAULT_PATTERNS = ("*.md", "*.txt")
+
+Warn = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    rel: str  # path relative to its corpus folder: the file's identity, so a moved corpus is not re-indexed
+    abspath: str
+    size: int
+    mtime_ns: int
+
+
+def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> dict[str, CorpusFile]:
+    """Every article file below `dirs`, by relative path.
+
+    Hidden files and folders (editor swap and lock files, .git) are passed over,
+    and so are names that match none of `patterns`. Directory symlinks are not
+    followed, so a symlink loop cannot trap the walk.
+    """
+    patterns = tuple(patterns)
+    found: dict[str, CorpusFile] = {}
+    for root in dirs:
+        root = Path(root)
+        if not root.is_dir():
+            raise CorpusNotFound(f"corpus folder {root} does not exist or is not a folder")
+        for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: warn(e.filename or str(root), _why(e))):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith(".") or not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                    continue
+                abspath = os.path.join(dirpath, name)
+                rel = Path(os.path.relpath(abspath, root)).as_posix()
+                try:
+                    st = os.stat(abspath)
+                except OSError as exc:
+                    warn(abspath, _why(exc))
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    warn(abspath, "not a regular file")
+                    continue
+                if rel in found:
+                    warn(abspath, f"same relative path as {found[rel].abspath}; only the first is indexed")
+                    continue
+                found[rel] = CorpusFile(rel, abspath, st.st_size, st.st_mtime_ns)
+    return found
+
+
+def _why(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()

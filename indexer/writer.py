@@ -1,0 +1,319 @@
+"""Bringing an index up to date with its corpus folders, touching only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import analysis, store
+from .errors import ArticleParseError, IndexUnusable, IndexVersionMismatch, IndexWriteFailed
+from .lock import WriteLock
+from .reader import MAX_FILE_BYTES, Article, parse_article
+from .store import FileState
+from .walk import DEFAULT_PATTERNS, CorpusFile, walk_corpus
+
+Warn = Callable[[str, str], None]
+
+
+@dataclass
+class IndexSummary:
+    """The counts of one indexing run (files, except `documents`)."""
+
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    duplicates: int = 0  # files whose URL another file also has; one document is indexed per URL
+    skipped: int = 0
+    documents: int = 0  # documents in the index after the run
+    seconds: float = 0.0
+    rebuilt: bool = False
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.seen} files seen: {self.new} new, {self.changed} changed, {self.removed} removed, "
+            f"{self.duplicates} duplicates, {self.skipped} skipped; "
+            f"{self.documents} documents in the index ({self.seconds:.1f} s)"
+        )
+
+
+def index_meta() -> dict:
+    from .schema import SCHEMA_VERSION
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "analysis_version": analysis.ANALYSIS_VERSION,
+        "userdict": None,
+    }
+
+
+def check_meta(gen_dir: Path, index_dir: Path) -> None:
+    """Refuse an index whose analysis differs from this release's, rather than mix two."""
+    meta = store.read_meta(gen_dir)
+    expected = index_meta()
+    diffs = [f"{k} {meta.get(k)!r} (this zhsearch: {v!r})" for k, v in expected.items() if meta.get(k) != v]
+    if diffs:
+        raise IndexVersionMismatch(
+            f"the index at {index_dir} was built with {', '.join(diffs)}; "
+            f"run `zhsearch index --rebuild` to rebuild it"
+        )
+
+
+def update_index(
+    corpus_dirs: Iterable[str | Path],
+    index_dir: str | Path,
+    *,
+    rebuild: bool = False,
+    patterns: Iterable[str] = DEFAULT_PATTERNS,
+    wait: float = 5.0,
+    progress: bool = False,
+    on_warning: Warn | None = None,
+    limitmb: int = 256,
+) -> IndexSummary:
+    """Index new and changed article files, drop deleted ones; return the run's counts.
+
+    Raises IndexLocked if another indexer keeps the lock longer than `wait`
+    seconds, IndexVersionMismatch if the index needs a rebuild, CorpusNotFound,
+    IndexUnusable and IndexWriteFailed. Whatever happens, the previous index
+    stays readable: nothing is visible to searchers before the final commit.
+    """
+    started = time.monotonic()
+    index_dir = Path(index_dir)
+    summary = IndexSummary(rebuilt=rebuild)
+
+    def warn(path: str, reason: str) -> None:
+        summary.warnings.append((path, reason))
+        if on_warning is not None:
+            on_warning(path, reason)
+
+    if not store.is_index_or_empty(index_dir):
+        raise IndexUnusable(f"{index_dir} is neither a zhsearch index nor empty; refusing to write there")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexUnusable(f"cannot create {index_dir}: {exc.strerror}") from exc
+    if not os.access(index_dir, os.W_OK):
+        raise IndexUnusable(f"cannot write to {index_dir} (permission denied); searching it still works")
+
+    lock = WriteLock(index_dir)
+    lock.acquire(wait)
+    try:
+        _run(index_dir, [Path(d) for d in corpus_dirs], tuple(patterns), rebuild, progress, limitmb, warn, summary)
+    finally:
+        lock.release()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, summary) -> None:
+    from whoosh import index as whoosh_index
+
+    from .schema import build_schema
+
+    fresh = rebuild or not (index_dir / store.CURRENT).exists()
+    if fresh:
+        gen_dir = store.new_generation_dir(index_dir)
+        ix = whoosh_index.create_in(gen_dir, build_schema())
+        store.write_meta(gen_dir, index_meta())
+        old_state: dict[str, FileState] = {}
+    else:
+        gen_dir = store.current_generation_dir(index_dir)
+        check_meta(gen_dir, index_dir)
+        ix = whoosh_index.open_dir(gen_dir)
+        old_state = store.load_state(gen_dir, ix.latest_generation())
+
+    disk = walk_corpus(corpus_dirs, patterns, warn)
+    summary.seen = len(disk)
+    plan = _Plan(old_state, warn, summary)
+    for cf in _progress(list(disk.values()), progress, "reading"):
+        plan.visit(cf)
+    for rel in old_state.keys() - disk.keys():
+        plan.forget(rel)
+
+    to_write = plan.documents_to_write()
+    if to_write or fresh:
+        writer = ix.writer(limitmb=limitmb)
+        try:
+            for url, article in _progress(to_write, progress, "indexing"):
+                if article is None:
+                    writer.delete_by_term("url", url)
+                elif fresh:
+                    writer.add_document(**_document(article))
+                else:
+                    writer.update_document(**_document(article))
+            store.save_state(gen_dir, writer.generation, plan.state)
+            writer.commit()
+        except BaseException as exc:
+            writer.cancel()
+            if isinstance(exc, OSError):
+                raise IndexWriteFailed(f"could not write the index in {gen_dir}: {exc.strerror or exc}; "
+                                       f"the previous index is intact") from exc
+            raise
+        store.drop_old_states(gen_dir, ix.latest_generation())
+    elif plan.state != old_state:
+        store.save_state(gen_dir, ix.latest_generation(), plan.state)
+    if fresh:
+        store.publish(index_dir, gen_dir)
+    store.remove_other_generations(index_dir, keep=gen_dir)
+    summary.duplicates = plan.duplicates()
+    summary.documents = plan.document_count()
+
+
+def _document(article: Article) -> dict:
+    from .schema import to_document
+
+    return to_document(article)
+
+
+def _progress(items: list, enabled: bool, desc: str):
+    if not enabled or not items:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="file" if desc == "reading" else "doc", file=sys.stderr,
+                leave=False, dynamic_ncols=True)
+
+
+def _published_ts(article: Article) -> float | None:
+    return None if article.published is None else article.published.timestamp()
+
+
+def _winner_key(item: tuple[str, FileState]):
+    # The newer `published` wins (an undated copy loses), then the file modified last.
+    rel, st = item
+    return (st.published is not None, st.published or 0.0, st.mtime_ns, rel)
+
+
+class _Plan:
+    """Compares the corpus on disk with the recorded file states and collects what changes."""
+
+    def __init__(self, old_state: dict[str, FileState], warn: Warn, summary: IndexSummary):
+        self.old = old_state
+        self.state = dict(old_state)
+        self.warn = warn
+        self.summary = summary
+        self.parsed: dict[str, Article] = {}
+        self.touched_urls: set[str] = set()
+        self.abspaths: dict[str, str] = {}
+
+    def visit(self, cf: CorpusFile) -> None:
+        self.abspaths[cf.rel] = cf.abspath
+        old = self.old.get(cf.rel)
+        s = self.summary
+        if old is not None and old.size == cf.size and old.mtime_ns == cf.mtime_ns:
+            s.unchanged += 1
+            if old.error:
+                s.skipped += 1
+                self.warn(cf.abspath, old.error)
+            return
+        if cf.size > MAX_FILE_BYTES:
+            self._skip(cf, old, FileState(cf.size, cf.mtime_ns, "", error=f"file too large ({cf.size} bytes; the limit is {MAX_FILE_BYTES})"))
+            return
+        try:
+            data, size, mtime_ns = _read(cf.abspath)
+        except FileNotFoundError:
+            s.skipped += 1
+            self.warn(cf.abspath, "disappeared while the indexer ran")
+            return
+        except OSError as exc:
+            s.skipped += 1
+            self.warn(cf.abspath, f"cannot read: {(exc.strerror or str(exc)).lower()}")
+            return
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if old is not None and old.digest == digest:
+            self.state[cf.rel] = replace(old, size=size, mtime_ns=mtime_ns)
+            s.unchanged += 1
+            if old.error:
+                s.skipped += 1
+                self.warn(cf.abspath, old.error)
+            return
+        try:
+            article = parse_article(data, cf.rel)
+        except ArticleParseError as exc:
+            self._skip(cf, old, FileState(size, mtime_ns, digest, error=exc.reason))
+            return
+        for message in article.warnings:
+            self.warn(cf.abspath, message)
+        self.state[cf.rel] = FileState(size, mtime_ns, digest, article.url, _published_ts(article))
+        self.parsed[cf.rel] = article
+        self.touched_urls.add(article.url)
+        if old is None:
+            s.new += 1
+        else:
+            s.changed += 1
+            if old.url:
+                self.touched_urls.add(old.url)
+
+    def _skip(self, cf: CorpusFile, old: FileState | None, bad: FileState) -> None:
+        self.summary.skipped += 1
+        self.warn(cf.abspath, bad.error)
+        # A good file turned bad (a fetcher half-way through a write, say) keeps
+        # its indexed version and is read again next run.
+        if old is None or not old.url:
+            self.state[cf.rel] = bad
+
+    def forget(self, rel: str) -> None:
+        old = self.state.pop(rel)
+        self.summary.removed += 1
+        if old.url:
+            self.touched_urls.add(old.url)
+
+    def _files_by_url(self, state: dict[str, FileState], urls: set[str]) -> dict[str, list]:
+        by_url: dict[str, list] = defaultdict(list)
+        for rel, st in state.items():
+            if st.url in urls:
+                by_url[st.url].append((rel, st))
+        return by_url
+
+    def documents_to_write(self) -> list[tuple[str, Article | None]]:
+        """(url, article) for each document to (re)write; article None means delete."""
+        urls = self.touched_urls
+        before = self._files_by_url(self.old, urls)
+        after = self._files_by_url(self.state, urls)
+        out: list[tuple[str, Article | None]] = []
+        for url in sorted(urls):
+            files = after.get(url)
+            if not files:
+                out.append((url, None))
+                continue
+            rel, _ = max(files, key=_winner_key)
+            previous = max(before[url], key=_winner_key)[0] if before.get(url) else None
+            if rel not in self.parsed and rel == previous:
+                continue
+            article = self.parsed.get(rel) or self._reread(rel)
+            if article is not None:
+                out.append((url, article))
+        return out
+
+    def _reread(self, rel: str) -> Article | None:
+        """A duplicate that was not read this run now wins its URL (its rival is gone)."""
+        path = self.abspaths.get(rel, rel)
+        try:
+            data, _, _ = _read(path)
+            return parse_article(data, rel)
+        except (OSError, ArticleParseError) as exc:
+            self.warn(path, f"cannot re-read duplicate: {exc}")
+            return None
+
+    def duplicates(self) -> int:
+        urls = [st.url for st in self.state.values() if st.url]
+        return len(urls) - len(set(urls))
+
+    def document_count(self) -> int:
+        return len({st.url for st in self.state.values() if st.url})
+
+
+def _read(path: str) -> tuple[bytes, int, int]:
+    """The file's bytes with the size and mtime of what was read (not of a stat taken earlier)."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        data = fh.read(MAX_FILE_BYTES + 1)
+    return data, st.st_size, st.st_mtime_ns

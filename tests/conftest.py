@@ -1,0 +1,65 @@
+"""Shared fixtures. The article pool lives outside the repository (publishers' copyright):
+tests that need it skip cleanly where ../shared is absent."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ZHSEARCH_SHARED") or ROOT.parent / "shared")
+POOL = SHARED / "corpus-pool" / "articles"
+SEED = ROOT / "corpus" / "000_ce5ff053ee2986c6.txt"
+
+
+def pool_files() -> list[Path]:
+    return sorted(p for p in POOL.rglob("*") if p.is_file() and p.suffix in (".md", ".txt"))
+
+
+@pytest.fixture(scope="session")
+def pool_dir() -> Path:
+    if not POOL.is_dir():
+        pytest.skip(f"the shared article pool is absent ({POOL}); set ZHSEARCH_SHARED to its folder")
+    return POOL
+
+
+@pytest.fixture(scope="session")
+def pool_index(pool_dir, tmp_path_factory):
+    """The whole pool indexed once per test run (it takes a while): (index_dir, summary, warnings)."""
+    from indexer import update_index
+
+    index_dir = tmp_path_factory.mktemp("pool") / "index"
+    warnings: list[tuple[str, str]] = []
+    summary = update_index([pool_dir], index_dir, on_warning=lambda p, r: warnings.append((p, r)))
+    return index_dir, summary, warnings
+
+
+@pytest.fixture(scope="session")
+def pool_ix(pool_index):
+    import search
+
+    ix = search.open_index(pool_index[0])
+    yield ix
+    ix.close()
+
+
+@pytest.fixture
+def seed_corpus(tmp_path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    return corpus
+
+
+@pytest.fixture
+def seed_ix(seed_corpus, tmp_path):
+    import search
+    from indexer import update_index
+
+    update_index([seed_corpus], tmp_path / "index")
+    ix = search.open_index(tmp_path / "index")
+    yield ix
+    ix.close()
