@@ -1,0 +1,182 @@
+"""Evaluating a parsed query: which documents match, and in what order.
+
+Matching is set algebra over document numbers, so the boolean language means
+exactly what it says and `total` is exact. Each leaf (a word run or a quoted
+phrase) matches in one of two ways:
+
+- by words: the document holds every jieba word of the run (in the leaf's
+  fields); search-mode indexing means a long indexed word also holds its
+  sub-words;
+- literally: the run's character bigrams (the `chars` field) narrow the
+  candidates, and the stored text confirms the literal occurrence. A bare run
+  matches either way; a quoted phrase only literally.
+
+Ranking is BM25F over the word fields (Whoosh's scorer, one boost per field),
+computed only for the matched set, plus a bonus for literal occurrences in the
+title and in the text, then recency as the tie-breaker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh import scoring
+
+from indexer import analysis
+from indexer.schema import TEXT_FIELDS
+
+from . import query as ql
+from .snippets import find_spans
+
+# Chosen on the known-item benchmark (see README, "Ranking").
+FIELD_BOOSTS = {"title": 3.0, "lead": 1.5, "body": 1.0}
+BM25_B = 0.75
+BM25_K1 = 1.2
+TITLE_LITERAL_BONUS = 4.0
+TEXT_LITERAL_BONUS = 1.0
+RERANK_DEPTH = 100  # literal bonuses are computed for this many top BM25 candidates
+
+
+def weighting() -> scoring.WeightingModel:
+    return scoring.BM25F(B=BM25_B, K1=BM25_K1)
+
+
+@dataclass
+class Leaf:
+    """One positive or negative word run or phrase, prepared for matching."""
+
+    node: ql.Term | ql.Phrase
+    needle: str  # the normalised literal form, as snippets match it
+    words: list[str]  # default-mode jieba words + Latin tokens
+    fields: tuple[str, ...]
+    docs: set[int] = field(default_factory=set)
+
+    @property
+    def literal_only(self) -> bool:
+        return isinstance(self.node, ql.Phrase)
+
+
+def prepare(node: ql.Node) -> dict[int, Leaf]:
+    """Analyse every leaf of the tree once, keyed by id(node)."""
+    leaves: dict[int, Leaf] = {}
+
+    def walk(n):
+        if isinstance(n, (ql.Term, ql.Phrase)):
+            fields = (n.field,) if n.field else TEXT_FIELDS
+            needle = " ".join(analysis.normalize(n.text).split())
+            leaves[id(n)] = Leaf(n, needle, analysis.query_words(n.text), fields)
+        elif isinstance(n, ql.Not):
+            walk(n.node)
+        else:
+            for child in n.nodes:
+                walk(child)
+
+    walk(node)
+    return leaves
+
+
+def _docs(searcher, q: wq.Query) -> set[int]:
+    return set(searcher.docs_for_query(q))
+
+
+def _word_query(words: list[str], fields: tuple[str, ...]) -> wq.Query | None:
+    if not words:
+        return None
+    return wq.And([wq.Or([wq.Term(f, w) for f in fields]) for w in words])
+
+
+def _literal_query(needle: str) -> wq.Query | None:
+    """Candidates that may contain `needle` literally: its bigrams, its Latin words."""
+    parts: list[wq.Query] = []
+    for run, is_han in analysis.split_runs(needle):
+        if not is_han:
+            parts.extend(wq.Or([wq.Term(f, w) for f in TEXT_FIELDS]) for w in analysis.query_words(run))
+        elif len(run) == 1:
+            # Every character is indexed as the first of a bigram or as a run's last character.
+            parts.append(wq.Prefix("chars", run))
+        else:
+            parts.extend(wq.Term("chars", run[i:i + 2]) for i in range(len(run) - 1))
+    return wq.And(parts) if parts else None
+
+
+def _needs_check(leaf: Leaf) -> bool:
+    """A bigram hit proves the literal run only for one Han run of 1-2 characters in any field."""
+    runs = analysis.split_runs(leaf.needle)
+    return not (len(runs) == 1 and runs[0][1] and len(runs[0][0]) <= 2 and leaf.fields == TEXT_FIELDS)
+
+
+def contains_literal(stored: dict, leaf: Leaf) -> bool:
+    return any(find_spans(stored.get(f) or "", [leaf.needle]) for f in leaf.fields)
+
+
+def match_leaf(searcher, leaf: Leaf) -> set[int]:
+    word_docs: set[int] = set()
+    if not leaf.literal_only:
+        wq_ = _word_query(leaf.words, leaf.fields)
+        if wq_ is not None:
+            word_docs = _docs(searcher, wq_)
+    lq = _literal_query(leaf.needle)
+    literal_docs: set[int] = set()
+    if lq is not None:
+        candidates = _docs(searcher, lq) - word_docs
+        if candidates and _needs_check(leaf):
+            candidates = {d for d in candidates if contains_literal(searcher.stored_fields(d), leaf)}
+        literal_docs = candidates
+    return word_docs | literal_docs
+
+
+def evaluate(searcher, node: ql.Node, leaves: dict[int, Leaf], universe: set[int]) -> set[int]:
+    if isinstance(node, (ql.Term, ql.Phrase)):
+        leaf = leaves[id(node)]
+        leaf.docs = match_leaf(searcher, leaf)
+        return leaf.docs
+    if isinstance(node, ql.Not):
+        return universe - evaluate(searcher, node.node, leaves, universe)
+    if isinstance(node, ql.Or):
+        out: set[int] = set()
+        for child in node.nodes:
+            out |= evaluate(searcher, child, leaves, universe)
+        return out
+    # And: positive children first, then subtract the negated ones (no complement needed).
+    positives = [c for c in node.nodes if not isinstance(c, ql.Not)]
+    negatives = [c.node for c in node.nodes if isinstance(c, ql.Not)]
+    out = universe if not positives else None
+    for child in positives:
+        docs = evaluate(searcher, child, leaves, universe)
+        out = docs if out is None else out & docs
+        if not out:
+            break
+    for child in negatives:
+        if out:
+            out = out - evaluate(searcher, child, leaves, universe)
+    return out or set()
+
+
+def positive_leaves(node: ql.Node, leaves: dict[int, Leaf], negated: bool = False) -> list[Leaf]:
+    if isinstance(node, (ql.Term, ql.Phrase)):
+        return [] if negated else [leaves[id(node)]]
+    if isinstance(node, ql.Not):
+        return positive_leaves(node.node, leaves, not negated)
+    return [leaf for child in node.nodes for leaf in positive_leaves(child, leaves, negated)]
+
+
+def scores(searcher, docs: set[int], positive: list[Leaf]) -> dict[int, float]:
+    """BM25F over the word fields for the matched documents, plus literal bonuses at the top."""
+    terms = {(f, w) for leaf in positive for w in leaf.words for f in leaf.fields}
+    result = dict.fromkeys(docs, 0.0)
+    if terms and docs:
+        q = wq.Or([wq.Term(f, w, boost=FIELD_BOOSTS[f]) for f, w in sorted(terms)])
+        for hit in searcher.search(q, filter=docs, limit=None, scored=True, terms=False):
+            result[hit.docnum] = hit.score
+    top = sorted(result, key=result.__getitem__, reverse=True)[:RERANK_DEPTH]
+    for docnum in top:
+        stored = searcher.stored_fields(docnum)
+        for leaf in positive:
+            if not leaf.needle:
+                continue
+            if find_spans(stored.get("title") or "", [leaf.needle]):
+                result[docnum] += TITLE_LITERAL_BONUS
+            elif any(find_spans(stored.get(f) or "", [leaf.needle]) for f in ("lead", "body")):
+                result[docnum] += TEXT_LITERAL_BONUS
+    return result

@@ -1,0 +1,78 @@
+"""From a parsed query to a page of Hits: filters, ordering, paging, snippets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from indexer.schema import stored_published
+
+from . import query as ql
+from .api import Hit, Hits
+from .ranking import evaluate, positive_leaves, prepare, scores
+from .snippets import find_spans, make_snippet
+
+
+def _filter_docs(searcher, since, until, sources) -> set[int] | None:
+    from whoosh import query as wq
+
+    parts: list[wq.Query] = []
+    if since is not None or until is not None:
+        naive = lambda d: None if d is None else d.replace(tzinfo=None)  # noqa: E731 (stored naive UTC)
+        parts.append(wq.DateRange("published", naive(since), naive(until)))
+    if sources:
+        parts.append(wq.Or([wq.Term("source", s) for s in sources]))
+    if not parts:
+        return None
+    return set(searcher.docs_for_query(wq.And(parts)))
+
+
+def run_search(searcher, tree: ql.Node, text: str, *, limit, offset, since, until, sources, sort) -> Hits:
+    leaves = prepare(tree)
+    universe = set(searcher.reader().all_doc_ids())
+    allowed = _filter_docs(searcher, since, until, sources)
+    if allowed is not None:
+        universe &= allowed
+    docs = evaluate(searcher, tree, leaves, universe) & universe
+    positive = positive_leaves(tree, leaves)
+    score = scores(searcher, docs, positive)
+    published = searcher.reader().column_reader("published")
+    dates = {d: published[d] or datetime.min for d in docs}
+    if sort == "date":
+        order = sorted(docs, key=lambda d: (dates[d], score[d], -d), reverse=True)
+    else:
+        order = sorted(docs, key=lambda d: (round(score[d], 6), dates[d], -d), reverse=True)
+    page = order[offset:] if limit == 0 else order[offset:offset + limit]
+    needles = _needles(positive)
+    hits = [_hit(searcher, d, offset + i + 1, score[d], needles) for i, d in enumerate(page)]
+    return Hits(total=len(order), hits=hits, query=text, offset=offset)
+
+
+def _needles(positive) -> list[str]:
+    """What snippets highlight: each run literally, and its words (longest wins in find_spans)."""
+    out: list[str] = []
+    for leaf in positive:
+        for n in [leaf.needle] + ([] if leaf.literal_only else leaf.words):
+            if n and n not in out:
+                out.append(n)
+    return out
+
+
+def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str]) -> Hit:
+    doc = searcher.stored_fields(docnum)
+    snippet = make_snippet(doc.get("lead", ""), doc.get("body", ""), needles)
+    title = doc.get("title", "")
+    return Hit(
+        rank=rank,
+        url=doc["url"],
+        title=title,
+        published=stored_published(doc.get("published")),
+        source=doc.get("source", ""),
+        path=doc.get("path", ""),
+        score=round(float(score), 4),
+        snippet=snippet.text,
+        highlights=[tuple(s) for s in snippet.highlights],
+        title_highlights=find_spans(title, needles),
+    )
+
+
+__all__ = ["run_search"]
