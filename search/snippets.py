@@ -19,6 +19,7 @@ used whenever it matches better.
 from __future__ import annotations
 
 import math
+
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -101,13 +102,19 @@ def _occurrences(norm: str, needles: list[str]) -> list[tuple[int, int, int]]:
 
 
 def _merge(occ: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
-    runs: list[list[int]] = []
-    for s, e, _ in occ:
-        if runs and s < runs[-1][1]:
-            runs[-1][1] = max(runs[-1][1], e)
-        else:
-            runs.append([s, e])
-    return [(s, e) for s, e in runs]
+    """Whole occurrences only, longest first: every run is exactly one needle's occurrence.
+
+    Where two needles partly overlap (北京大学 and 大学生 in 北京大学生), the longer one
+    is kept whole and the other is not marked, rather than marking a run that is no
+    query word at all.
+    """
+    taken: list[tuple[int, int]] = []
+    for s, e, _ in sorted(occ, key=lambda o: (o[0] - o[1], o[0])):
+        i = bisect_left(taken, (s, e))
+        if (i and taken[i - 1][1] > s) or (i < len(taken) and taken[i][0] < e):
+            continue
+        taken.insert(i, (s, e))
+    return taken
 
 
 def find_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
