@@ -266,8 +266,14 @@ def extract(html: str, source: str) -> Extracted:
     out.lead = "\n".join(lead_lines)
 
     lines = _clean_lines(body.text())
-    # Feeds sometimes repeat the lead as the first body paragraph.
+    # Feeds sometimes repeat the lead as the first body paragraph; FT's lead carries
+    # an "Author：" prefix before the repeated text.
     if lead_lines and lines[: len(lead_lines)] == lead_lines:
         lines = lines[len(lead_lines) :]
+    elif len(lead_lines) == 1 and lines:
+        repeated = lead_lines[0].split("：", 1)[-1]
+        if len(repeated) >= 10 and lines[0].startswith(repeated):
+            lines[0] = lines[0][len(repeated):].strip()
+            lines = [line for line in lines if line]
     out.body = "\n".join(lines)
     return out

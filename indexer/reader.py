@@ -175,6 +175,10 @@ def _decode(data: bytes, path: str) -> tuple[str, list[str]]:
 _BLANK_LINES = re.compile(r"(?:[ \t\r]*\n)*")
 _COMMENT_LINE = re.compile(r"[ \t\r]*<!--(.*?)-->[ \t\r]*(?:\n|$)")
 _TITLE_END = re.compile(r"\]\(\s*(?=https?://)", re.I)
+# RFI's AFP wire titles end in the site's name: page furniture, and it would put
+# 法国国际广播电台 into 544 titles.
+_SITE_SUFFIX = re.compile(r"\s+[–-]\s*法国国际广播电台\s*-\s*RFI$")
+
 # A title spans lines only in one known file; this bounds the search for its "](http".
 _MAX_TITLE_CHARS = 2000
 _DASH_LINE = re.compile(r"^-{3,}[ \t\r]*$", re.M)
@@ -239,7 +243,7 @@ def _parse_header(text: str, path: str, warnings: list[str]) -> _Header:
     m = _TITLE_END.search(text, pos, pos + _MAX_TITLE_CHARS)
     if not m or _DASH_LINE.search(text, pos, m.start()):
         raise ArticleParseError(path, "title without URL")
-    title = normalize_space(unescape(text[pos + 1 : m.start()]))
+    title = _SITE_SUFFIX.sub("", normalize_space(unescape(text[pos + 1 : m.start()])))
     if not title:
         raise ArticleParseError(path, "empty title")
     url_end = text.find("\n", m.end())

@@ -126,7 +126,7 @@ def test_one_file_per_outlet(pool, folder, file_id, source, prefix):
 
 def test_rfi_afp_copy(pool):
     a = parse_file(pool_file(pool, "法广", "1047038"))
-    assert a.title.endswith("– 法国国际广播电台 - RFI")
+    assert a.title == "世卫：巴西疫情已处高峰稳定期 促把握机会抗疫"  # the site-name suffix is cut
     assert a.lead == ""  # AFP wire copy has no <strong> lead
     assert a.body.startswith("（法新社日内瓦17日电） 世界卫生组织（WHO）今天表示")
     assert "AFP" not in a.body and "18/07/2020" not in a.body
@@ -484,3 +484,16 @@ def test_fuzz_bytes_after_valid_header(data):
 def test_fuzz_html_fragments(html, with_header, encoding):
     text = (header() if with_header else "") + html
     parses_or_typed_error(text.encode(encoding, "replace"))
+
+
+def test_ft_lead_is_not_repeated_in_body(pool_dir):
+    path = next((pool_dir / "金融时报").glob("1048137_*.md"))
+    a = parse_article(path.read_bytes(), "x.md")
+    assert a.lead.startswith("梁海明：港区国安法现已落地")
+    assert a.body.startswith("面临中国在变")
+
+
+def test_rfi_site_name_is_cut_from_afp_titles(pool_dir):
+    titles = [parse_article(p.read_bytes(), p.name).title for p in sorted((pool_dir / "法广").glob("*.md"))]
+    assert not [t for t in titles if "法国国际广播电台" in t and t.endswith("RFI")]
+    assert "COVID-19疫情持续发烧 欧股收黑" in titles
