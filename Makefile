@@ -19,6 +19,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+bench-relevance: $(STAMP)
+	$(BIN)/python bench/relevance.py
+
 clean:
 	rm -rf $(VENV) index/ .pytest_cache .hypothesis build *.egg-info bench/work bench/results.json
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

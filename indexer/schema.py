@@ -8,6 +8,7 @@ whatever jieba made of it (see analysis.py).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
@@ -16,7 +17,7 @@ from . import analysis
 from .reader import Article
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("title", "lead", "body")
 
@@ -33,6 +34,8 @@ def build_schema() -> Schema:
         lead=TEXT(analyzer=words, stored=True, phrase=True),
         body=TEXT(analyzer=words, stored=True, phrase=True),
         chars=TEXT(analyzer=analysis.bigram_analyzer(), phrase=False),
+        # Equal for the same story saved under two URLs; results fold such copies into one hit.
+        story=ID(sortable=True),
     )
 
 
@@ -45,11 +48,21 @@ def to_document(article: Article) -> dict:
         "lead": article.lead,
         "body": article.body,
         "chars": "\n".join((article.title, article.lead, article.body)),
+        "story": story_key(article),
     }
     if article.published is not None:
         # Whoosh's DATETIME wants naive datetimes: store UTC, re-attach it on read.
         doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
     return doc
+
+
+def story_key(article: Article) -> str:
+    """A digest of the body's letters and digits (the title's, where there is no body).
+
+    Re-posts under another URL differ in title edits and whitespace, not in the body.
+    """
+    text = "".join(ch for ch in analysis.normalize(article.body or article.title) if ch.isalnum())
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def stored_published(value: datetime | None) -> datetime | None:

@@ -30,6 +30,7 @@ class Hit:
     snippet: str
     highlights: list[tuple[int, int]]
     title_highlights: list[tuple[int, int]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # URLs of the same story's other copies
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -164,8 +165,13 @@ class Index:
         until: str | date | datetime | None = None,
         sources: Iterable[str] | None = None,
         sort: str = "relevance",
+        fold: bool = True,
     ) -> Hits:
-        """Ranked hits for `query` (see README, "Query language"); limit=0 means all."""
+        """Ranked hits for `query` (see README, "Query language"); limit=0 means all.
+
+        With `fold`, copies of one story saved under several URLs are one hit, the
+        best-ranked copy, whose `duplicates` lists the other URLs; `total` counts hits.
+        """
         from .results import run_search
 
         if sort not in SORTS:
@@ -176,7 +182,7 @@ class Index:
         return run_search(
             self._searcher, tree, query, limit=limit, offset=offset,
             since=parse_when(since), until=parse_when(until, end=True),
-            sources=[s.lower() for s in sources] if sources else None, sort=sort,
+            sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
         )
 
     def explain(self, query: str) -> str:

@@ -47,8 +47,9 @@ main.add_command(index_command)
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Highlight matches in colour (auto: on a terminal, unless NO_COLOR is set).")
+@click.option("--no-fold", is_flag=True, help="List every copy of a story saved under several URLs as its own hit.")
 @click.option("--explain", is_flag=True, help="Print how the query is parsed and analysed, then search.")
-def search_command(query, index_dir, limit, offset, as_json, since, until, sources, sort, color, explain):
+def search_command(query, index_dir, limit, offset, as_json, since, until, sources, sort, color, no_fold, explain):
     """Search the index. Words must all match; OR, -word / NOT word, "exact phrase",
     title: lead: body: and parentheses work as in most search engines.
 
@@ -62,7 +63,8 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
     with cli_errors(), open_index(index_dir) as ix:
         if explain:
             click.echo(ix.explain(text), err=True)
-        hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort)
+        hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
+                         fold=not no_fold)
     if as_json:
         write_ndjson((h.to_dict() for h in hits), out)
     else:

@@ -103,6 +103,9 @@ def render_hits(hits, stream: IO[str], *, color: bool, width: int = 100) -> None
             stream.write(prefix + mark(line, spans, color, HIGHLIGHT, BOLD) + "\n")
         meta = f"{local_time(hit.published)} · {hit.source} · {readable_url(hit.url)}"
         stream.write(indent + (f"{DIM}{meta}{RESET}" if color else meta) + "\n")
+        for url in hit.duplicates:
+            also = f"also at {readable_url(url)}"
+            stream.write(indent + (f"{DIM}{also}{RESET}" if color else also) + "\n")
         for line, spans in wrap(hit.snippet, text_w, hit.highlights):
             stream.write(indent + mark(line, spans, color) + "\n")
         stream.write("\n")

@@ -26,7 +26,23 @@ def _filter_docs(searcher, since, until, sources) -> set[int] | None:
     return set(searcher.docs_for_query(wq.And(parts)))
 
 
-def run_search(searcher, tree: ql.Node, text: str, *, limit, offset, since, until, sources, sort) -> Hits:
+def fold_copies(searcher, order: list[int]) -> tuple[list[int], dict[int, list[int]]]:
+    """One hit per story: later copies of the same text under other URLs join the first."""
+    story = searcher.reader().column_reader("story")
+    first: dict[str, int] = {}
+    kept: list[int] = []
+    copies: dict[int, list[int]] = {}
+    for d in order:
+        key = story[d]
+        if key in first:
+            copies.setdefault(first[key], []).append(d)
+        else:
+            first[key] = d
+            kept.append(d)
+    return kept, copies
+
+
+def run_search(searcher, tree: ql.Node, text: str, *, limit, offset, since, until, sources, sort, fold) -> Hits:
     leaves = prepare(tree)
     universe = set(searcher.reader().all_doc_ids())
     allowed = _filter_docs(searcher, since, until, sources)
@@ -41,9 +57,12 @@ def run_search(searcher, tree: ql.Node, text: str, *, limit, offset, since, unti
         order = sorted(docs, key=lambda d: (dates[d], score[d], -d), reverse=True)
     else:
         order = sorted(docs, key=lambda d: (round(score[d], 6), dates[d], -d), reverse=True)
+    copies: dict[int, list[int]] = {}
+    if fold:
+        order, copies = fold_copies(searcher, order)
     page = order[offset:] if limit == 0 else order[offset:offset + limit]
     needles = _needles(positive)
-    hits = [_hit(searcher, d, offset + i + 1, score[d], needles) for i, d in enumerate(page)]
+    hits = [_hit(searcher, d, offset + i + 1, score[d], needles, copies.get(d, [])) for i, d in enumerate(page)]
     return Hits(total=len(order), hits=hits, query=text, offset=offset)
 
 
@@ -57,7 +76,7 @@ def _needles(positive) -> list[str]:
     return out
 
 
-def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str]) -> Hit:
+def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], copies: list[int]) -> Hit:
     doc = searcher.stored_fields(docnum)
     snippet = make_snippet(doc.get("lead", ""), doc.get("body", ""), needles)
     title = doc.get("title", "")
@@ -72,6 +91,7 @@ def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str]) -> 
         snippet=snippet.text,
         highlights=[tuple(s) for s in snippet.highlights],
         title_highlights=find_spans(title, needles),
+        duplicates=[searcher.stored_fields(c)["url"] for c in copies],
     )
 
 
