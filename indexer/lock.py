@@ -47,8 +47,11 @@ class WriteLock:
                     ) from None
                 time.sleep(0.1)
         started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {started}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {started}\n".encode(), 0)
+        except OSError:
+            pass  # a full disk: the holder line is a courtesy, the lock itself holds
         self._fd = fd
 
     def release(self) -> None:
@@ -56,6 +59,8 @@ class WriteLock:
             return
         try:
             os.ftruncate(self._fd, 0)
+        except OSError:
+            pass
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

@@ -65,5 +65,28 @@ def story_key(article: Article) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
+_NO_DATE = 2**64 - 1  # what Whoosh's DATETIME column holds for a document without the field
+
+
+def published_key(reader):
+    """docnum -> a sortable int of the publication time; undated documents get -1 (they sort last).
+
+    Whoosh's own datetime view of the column overflows on undated documents.
+    """
+    column = reader.column_reader("published", translate=False)
+
+    def key(docnum: int) -> int:
+        value = column[docnum]
+        return -1 if value == _NO_DATE else value
+
+    return key
+
+
+def key_to_datetime(value: int) -> datetime | None:
+    from whoosh.util.times import long_to_datetime
+
+    return None if value < 0 else long_to_datetime(value).replace(tzinfo=timezone.utc)
+
+
 def stored_published(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=timezone.utc)

@@ -87,7 +87,18 @@ def is_index_or_empty(index_dir: Path) -> bool:
     if not index_dir.is_dir():
         return False
     names = {p.name for p in index_dir.iterdir()}
-    return CURRENT in names or all(n == "write.lock" or n.startswith("gen-") for n in names)
+    return CURRENT in names or all(n == "write.lock" or n.startswith("gen-") or _is_our_temp(n) for n in names)
+
+
+def _is_our_temp(name: str) -> bool:
+    """A temporary file _atomic_write left behind when it was killed."""
+    return name.startswith(f".{CURRENT}.") and name.endswith(".tmp")
+
+
+def remove_temp_files(index_dir: Path) -> None:
+    for path in Path(index_dir).iterdir():
+        if _is_our_temp(path.name):
+            path.unlink(missing_ok=True)
 
 
 def new_generation_dir(index_dir: Path) -> Path:
@@ -109,6 +120,7 @@ def remove_other_generations(index_dir: Path, keep: Path) -> None:
     for path in Path(index_dir).glob("gen-*"):
         if path.is_dir() and path != keep:
             shutil.rmtree(path, ignore_errors=True)
+    remove_temp_files(index_dir)
 
 
 def read_meta(gen_dir: Path) -> dict:

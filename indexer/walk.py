@@ -44,6 +44,10 @@ def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> di
                     continue
                 abspath = os.path.join(dirpath, name)
                 rel = Path(os.path.relpath(abspath, root)).as_posix()
+                if not _utf8(rel):
+                    # The index records paths as UTF-8 text; such a name cannot be one.
+                    warn(os.fsencode(abspath).decode("utf-8", "backslashreplace"), "file name is not valid UTF-8; rename the file")
+                    continue
                 try:
                     st = os.stat(abspath)
                 except OSError as exc:
@@ -57,6 +61,14 @@ def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> di
                     continue
                 found[rel] = CorpusFile(rel, abspath, st.st_size, st.st_mtime_ns)
     return found
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _why(exc: OSError) -> str:

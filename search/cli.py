@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from indexer.cli import EXIT_USAGE, CliError, cli_errors, index_command, index_option
+from indexer.cli import EXIT_INTERRUPTED, EXIT_USAGE, CliError, cli_errors, index_command, index_option
 
 EXIT_NO_HITS = 1
 
@@ -24,7 +24,25 @@ def _width() -> int:
     return min(shutil.get_terminal_size((100, 24)).columns, 110)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    def main(self, *args, **kwargs):
+        # click turns Ctrl-C outside a command's own handler into "Aborted!" and exit 1.
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("zhsearch: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+def printable(text: str) -> str:
+    """Text safe to echo to a terminal: control characters and undecodable bytes escaped."""
+    return "".join(c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else ascii(c)[1:-1] for c in text)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zhsearch", prog_name="zhsearch")
 def main():
     """Chinese full-text search over a folder of fetched news articles."""
@@ -59,7 +77,7 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
     from .render import render_hits, use_color, write_ndjson
 
     text = " ".join(query)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     with cli_errors(), open_index(index_dir) as ix:
         if explain:
             click.echo(ix.explain(text), err=True)
@@ -72,7 +90,7 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
         if hits.total > len(hits) + offset and len(hits):
             click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
     if not hits.total:
-        click.echo(f"zhsearch: no hits for {text}", err=True)
+        click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
         sys.exit(EXIT_NO_HITS)
     if not len(hits):
         click.echo(f"zhsearch: {hits.total} hits, none after offset {offset}", err=True)
@@ -89,7 +107,7 @@ def stats_command(index_dir, as_json):
 
     with cli_errors(), open_index(index_dir) as ix:
         stats = ix.stats()
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     write_json(stats.to_dict(), out) if as_json else render_stats(stats, out)
 
 
@@ -106,8 +124,8 @@ def show_command(url, index_dir, as_json, color):
     with cli_errors(), open_index(index_dir) as ix:
         article = ix.get(url)
     if article is None:
-        raise CliError(f"no indexed article has the URL {url}", EXIT_NO_HITS)
-    out = click.get_text_stream("stdout")
+        raise CliError(f"no indexed article has the URL {printable(url)}", EXIT_NO_HITS)
+    out = sys.stdout
     if as_json:
         write_json(article.to_dict(), out)
     else:

@@ -27,7 +27,7 @@ from indexer import analysis
 from indexer.schema import TEXT_FIELDS
 
 from . import query as ql
-from .snippets import find_spans
+from .snippets import find_spans, literal_in
 
 # Chosen on the known-item benchmark (see README, "Ranking").
 FIELD_BOOSTS = {"title": 3.0, "lead": 1.5, "body": 1.0}
@@ -35,7 +35,7 @@ BM25_B = 0.75
 BM25_K1 = 1.2
 TITLE_LITERAL_BONUS = 4.0
 TEXT_LITERAL_BONUS = 1.0
-RERANK_DEPTH = 100  # literal bonuses are computed for this many top BM25 candidates
+RERANK_DEPTH = 40  # literal bonuses are computed for this many top BM25 candidates
 
 
 def weighting() -> scoring.WeightingModel:
@@ -161,22 +161,44 @@ def positive_leaves(node: ql.Node, leaves: dict[int, Leaf], negated: bool = Fals
     return [leaf for child in node.nodes for leaf in positive_leaves(child, leaves, negated)]
 
 
-def scores(searcher, docs: set[int], positive: list[Leaf]) -> dict[int, float]:
-    """BM25F over the word fields for the matched documents, plus literal bonuses at the top."""
+def rank(searcher, docs: set[int], positive: list[Leaf], want: int | None) -> tuple[dict[int, float], bool]:
+    """Scores of the best `want` documents (of all when None): BM25F plus literal bonuses.
+
+    Whoosh finds the top of the BM25F ranking without scoring every match. The
+    second value says whether every document with a positive score is included;
+    documents left out then all score zero (they matched only literally).
+    """
     terms = {(f, w) for leaf in positive for w in leaf.words for f in leaf.fields}
-    result = dict.fromkeys(docs, 0.0)
+    score: dict[int, float] = {}
+    complete = True
     if terms and docs:
         q = wq.Or([wq.Term(f, w, boost=FIELD_BOOSTS[f]) for f, w in sorted(terms)])
-        for hit in searcher.search(q, filter=docs, limit=None, scored=True, terms=False):
-            result[hit.docnum] = hit.score
-    top = sorted(result, key=result.__getitem__, reverse=True)[:RERANK_DEPTH]
+        limit = None if want is None else want + RERANK_DEPTH
+        results = searcher.search(q, filter=docs, limit=limit, scored=True, terms=False)
+        for hit in results:
+            score[hit.docnum] = hit.score
+        complete = limit is None or len(score) < limit
+    top = sorted(score, key=score.__getitem__, reverse=True)[:RERANK_DEPTH]
+    if complete and len(top) < RERANK_DEPTH:
+        top += sorted(docs - score.keys())[: RERANK_DEPTH - len(top)]
+    needles = [leaf.needle for leaf in positive if leaf.needle]
     for docnum in top:
-        stored = searcher.stored_fields(docnum)
-        for leaf in positive:
-            if not leaf.needle:
-                continue
-            if find_spans(stored.get("title") or "", [leaf.needle]):
-                result[docnum] += TITLE_LITERAL_BONUS
-            elif any(find_spans(stored.get(f) or "", [leaf.needle]) for f in ("lead", "body")):
-                result[docnum] += TEXT_LITERAL_BONUS
-    return result
+        bonus = literal_bonus(searcher.stored_fields(docnum), needles)
+        if bonus:
+            score[docnum] = score.get(docnum, 0.0) + bonus
+    return score, complete
+
+
+def literal_bonus(stored: dict, needles: list[str]) -> float:
+    title = analysis.normalize(stored.get("title") or "")
+    text = None
+    bonus = 0.0
+    for needle in needles:
+        if literal_in(title, needle):
+            bonus += TITLE_LITERAL_BONUS
+            continue
+        if text is None:
+            text = analysis.normalize((stored.get("lead") or "") + "\n" + (stored.get("body") or ""))
+        if literal_in(text, needle):
+            bonus += TEXT_LITERAL_BONUS
+    return bonus

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from indexer.schema import stored_published
+from indexer.schema import published_key, stored_published
 
 from . import query as ql
 from .api import Hit, Hits
-from .ranking import evaluate, positive_leaves, prepare, scores
+from .ranking import evaluate, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
 
 
@@ -26,9 +24,8 @@ def _filter_docs(searcher, since, until, sources) -> set[int] | None:
     return set(searcher.docs_for_query(wq.And(parts)))
 
 
-def fold_copies(searcher, order: list[int]) -> tuple[list[int], dict[int, list[int]]]:
+def fold_copies(story, order: list[int]) -> tuple[list[int], dict[int, list[int]]]:
     """One hit per story: later copies of the same text under other URLs join the first."""
-    story = searcher.reader().column_reader("story")
     first: dict[str, int] = {}
     kept: list[int] = []
     copies: dict[int, list[int]] = {}
@@ -50,20 +47,34 @@ def run_search(searcher, tree: ql.Node, text: str, *, limit, offset, since, unti
         universe &= allowed
     docs = evaluate(searcher, tree, leaves, universe) & universe
     positive = positive_leaves(tree, leaves)
-    score = scores(searcher, docs, positive)
-    published = searcher.reader().column_reader("published")
-    dates = {d: published[d] or datetime.min for d in docs}
+    reader = searcher.reader()
+    date = published_key(reader)
+    story = reader.column_reader("story")
+    want = None if limit == 0 else offset + limit
+
     if sort == "date":
-        order = sorted(docs, key=lambda d: (dates[d], score[d], -d), reverse=True)
+        order = sorted(docs, key=lambda d: (date(d), -d), reverse=True)
+        copies: dict[int, list[int]] = {}
+        if fold:
+            order, copies = fold_copies(story, order)
+        page = order[offset:] if want is None else order[offset:want]
+        score, _ = rank(searcher, set(page), positive, None)
     else:
-        order = sorted(docs, key=lambda d: (round(score[d], 6), dates[d], -d), reverse=True)
-    copies: dict[int, list[int]] = {}
-    if fold:
-        order, copies = fold_copies(searcher, order)
-    page = order[offset:] if limit == 0 else order[offset:offset + limit]
+        while True:
+            score, complete = rank(searcher, docs, positive, want)
+            scored = sorted(score, key=lambda d: (round(score[d], 6), date(d), -d), reverse=True)
+            rest = sorted(docs - score.keys(), key=lambda d: (date(d), -d), reverse=True) if complete else []
+            order, copies = fold_copies(story, scored + rest) if fold else (scored + rest, {})
+            if complete or len(order) >= want:
+                break
+            want *= 4  # folding ate into the page: look deeper
+        page = order[offset:] if limit == 0 else order[offset:offset + limit]
+
+    total = len({story[d] for d in docs}) if fold else len(docs)
     needles = _needles(positive)
-    hits = [_hit(searcher, d, offset + i + 1, score[d], needles, copies.get(d, [])) for i, d in enumerate(page)]
-    return Hits(total=len(order), hits=hits, query=text, offset=offset)
+    hits = [_hit(searcher, d, offset + i + 1, score.get(d, 0.0), needles, copies.get(d, []))
+            for i, d in enumerate(page)]
+    return Hits(total=total, hits=hits, query=text, offset=offset)
 
 
 def _needles(positive) -> list[str]:

@@ -117,6 +117,12 @@ def _merge(occ: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
     return taken
 
 
+def literal_in(norm_text: str, needle: str) -> bool:
+    """Whether `needle` occurs literally in already-normalised text (as find_spans would mark it)."""
+    needle = " ".join(needle.split())
+    return bool(needle) and _needle_re(needle).search(norm_text) is not None
+
+
 def find_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
     """Highlight runs of `needles` in `text`, as code point offsets into `text`."""
     return _merge(_occurrences(normalize(text), _clean_needles(needles)))
