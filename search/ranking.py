@@ -11,22 +11,22 @@ phrase) matches in one of two ways:
   candidates, and the stored text confirms the literal occurrence. A bare run
   matches either way; a quoted phrase only literally.
 
-Ranking is BM25F over the word fields (Whoosh's scorer, one boost per field),
-computed only for the matched set, plus a bonus for literal occurrences in the
-title and in the text, then recency as the tie-breaker.
+Ranking is BM25F over the word fields (postings.py: field frequencies weighted
+and length-normalised, then saturated once), computed for the matched set,
+plus a bonus for literal occurrences in the title and in the text of the best
+candidates, then recency as the tie-breaker.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
-
-from whoosh import query as wq
-from whoosh import scoring
 
 from indexer import analysis
 from indexer.schema import TEXT_FIELDS
 
 from . import query as ql
+from .postings import Postings, bm25f
 from .snippets import find_spans, literal_in
 
 # Chosen on the known-item benchmark (see README, "Ranking").
@@ -36,10 +36,6 @@ BM25_K1 = 1.2
 TITLE_LITERAL_BONUS = 4.0
 TEXT_LITERAL_BONUS = 1.0
 RERANK_DEPTH = 40  # literal bonuses are computed for this many top BM25 candidates
-
-
-def weighting() -> scoring.WeightingModel:
-    return scoring.BM25F(B=BM25_B, K1=BM25_K1)
 
 
 @dataclass
@@ -76,28 +72,36 @@ def prepare(node: ql.Node) -> dict[int, Leaf]:
     return leaves
 
 
-def _docs(searcher, q: wq.Query) -> set[int]:
-    return set(searcher.docs_for_query(q))
+def _any_field(postings: Postings, word: str, fields: tuple[str, ...]) -> set[int]:
+    return set().union(*(postings.get(f, word).keys() for f in fields))
 
 
-def _word_query(words: list[str], fields: tuple[str, ...]) -> wq.Query | None:
-    if not words:
-        return None
-    return wq.And([wq.Or([wq.Term(f, w) for f in fields]) for w in words])
+def _all_words(postings: Postings, words: list[str], fields: tuple[str, ...]) -> set[int]:
+    out: set[int] | None = None
+    for w in words:
+        docs = _any_field(postings, w, fields)
+        out = docs if out is None else out & docs
+        if not out:
+            return set()
+    return out or set()
 
 
-def _literal_query(needle: str) -> wq.Query | None:
-    """Candidates that may contain `needle` literally: its bigrams, its Latin words."""
-    parts: list[wq.Query] = []
+def _literal_candidates(postings: Postings, needle: str) -> set[int] | None:
+    """Documents that may contain `needle` literally: its bigrams, its Latin words."""
+    out: set[int] | None = None
     for run, is_han in analysis.split_runs(needle):
         if not is_han:
-            parts.extend(wq.Or([wq.Term(f, w) for f in TEXT_FIELDS]) for w in analysis.query_words(run))
+            parts = [_all_words(postings, analysis.query_words(run), TEXT_FIELDS)]
         elif len(run) == 1:
             # Every character is indexed as the first of a bigram or as a run's last character.
-            parts.append(wq.Prefix("chars", run))
+            parts = [postings.prefix_docs("chars", run)]
         else:
-            parts.extend(wq.Term("chars", run[i:i + 2]) for i in range(len(run) - 1))
-    return wq.And(parts) if parts else None
+            parts = [postings.docs("chars", run[i:i + 2]) for i in range(len(run) - 1)]
+        for docs in parts:
+            out = docs if out is None else out & docs
+            if not out:
+                return set()
+    return out
 
 
 def _needs_check(leaf: Leaf) -> bool:
@@ -110,46 +114,44 @@ def contains_literal(stored: dict, leaf: Leaf) -> bool:
     return any(find_spans(stored.get(f) or "", [leaf.needle]) for f in leaf.fields)
 
 
-def match_leaf(searcher, leaf: Leaf) -> set[int]:
+def match_leaf(searcher, postings: Postings, leaf: Leaf) -> set[int]:
     word_docs: set[int] = set()
-    if not leaf.literal_only:
-        wq_ = _word_query(leaf.words, leaf.fields)
-        if wq_ is not None:
-            word_docs = _docs(searcher, wq_)
-    lq = _literal_query(leaf.needle)
+    if not leaf.literal_only and leaf.words:
+        word_docs = _all_words(postings, leaf.words, leaf.fields)
     literal_docs: set[int] = set()
-    if lq is not None:
-        candidates = _docs(searcher, lq) - word_docs
+    candidates = _literal_candidates(postings, leaf.needle)
+    if candidates:
+        candidates -= word_docs
         if candidates and _needs_check(leaf):
             candidates = {d for d in candidates if contains_literal(searcher.stored_fields(d), leaf)}
         literal_docs = candidates
     return word_docs | literal_docs
 
 
-def evaluate(searcher, node: ql.Node, leaves: dict[int, Leaf], universe: set[int]) -> set[int]:
+def evaluate(searcher, postings: Postings, node: ql.Node, leaves: dict[int, Leaf], universe: set[int]) -> set[int]:
     if isinstance(node, (ql.Term, ql.Phrase)):
         leaf = leaves[id(node)]
-        leaf.docs = match_leaf(searcher, leaf)
+        leaf.docs = match_leaf(searcher, postings, leaf) & universe
         return leaf.docs
     if isinstance(node, ql.Not):
-        return universe - evaluate(searcher, node.node, leaves, universe)
+        return universe - evaluate(searcher, postings, node.node, leaves, universe)
     if isinstance(node, ql.Or):
         out: set[int] = set()
         for child in node.nodes:
-            out |= evaluate(searcher, child, leaves, universe)
+            out |= evaluate(searcher, postings, child, leaves, universe)
         return out
     # And: positive children first, then subtract the negated ones (no complement needed).
     positives = [c for c in node.nodes if not isinstance(c, ql.Not)]
     negatives = [c.node for c in node.nodes if isinstance(c, ql.Not)]
     out = universe if not positives else None
     for child in positives:
-        docs = evaluate(searcher, child, leaves, universe)
+        docs = evaluate(searcher, postings, child, leaves, universe)
         out = docs if out is None else out & docs
         if not out:
             break
     for child in negatives:
         if out:
-            out = out - evaluate(searcher, child, leaves, universe)
+            out = out - evaluate(searcher, postings, child, leaves, universe)
     return out or set()
 
 
@@ -161,32 +163,15 @@ def positive_leaves(node: ql.Node, leaves: dict[int, Leaf], negated: bool = Fals
     return [leaf for child in node.nodes for leaf in positive_leaves(child, leaves, negated)]
 
 
-def rank(searcher, docs: set[int], positive: list[Leaf], want: int | None) -> tuple[dict[int, float], bool]:
-    """Scores of the best `want` documents (of all when None): BM25F plus literal bonuses.
-
-    Whoosh finds the top of the BM25F ranking without scoring every match. The
-    second value says whether every document with a positive score is included;
-    documents left out then all score zero (they matched only literally).
-    """
-    terms = {(f, w) for leaf in positive for w in leaf.words for f in leaf.fields}
-    score: dict[int, float] = {}
-    complete = True
-    if terms and docs:
-        q = wq.Or([wq.Term(f, w, boost=FIELD_BOOSTS[f]) for f, w in sorted(terms)])
-        limit = None if want is None else want + RERANK_DEPTH
-        results = searcher.search(q, filter=docs, limit=limit, scored=True, terms=False)
-        for hit in results:
-            score[hit.docnum] = hit.score
-        complete = limit is None or len(score) < limit
-    top = sorted(score, key=score.__getitem__, reverse=True)[:RERANK_DEPTH]
-    if complete and len(top) < RERANK_DEPTH:
-        top += sorted(docs - score.keys())[: RERANK_DEPTH - len(top)]
+def rank(searcher, postings: Postings, docs: set[int], positive: list[Leaf]) -> dict[int, float]:
+    """Score of every matched document: BM25F over the word fields, plus literal bonuses at the top."""
+    words = list(dict.fromkeys((w, leaf.fields) for leaf in positive for w in leaf.words))
+    score = dict.fromkeys(docs, 0.0)
+    score.update(bm25f(postings, words, docs, FIELD_BOOSTS, BM25_B, BM25_K1))
     needles = [leaf.needle for leaf in positive if leaf.needle]
-    for docnum in top:
-        bonus = literal_bonus(searcher.stored_fields(docnum), needles)
-        if bonus:
-            score[docnum] = score.get(docnum, 0.0) + bonus
-    return score, complete
+    for docnum in heapq.nlargest(RERANK_DEPTH, score, key=score.__getitem__):
+        score[docnum] += literal_bonus(searcher.stored_fields(docnum), needles)
+    return score
 
 
 def literal_bonus(stored: dict, needles: list[str]) -> float:

@@ -6,6 +6,7 @@ from indexer.schema import published_key, stored_published
 
 from . import query as ql
 from .api import Hit, Hits
+from .postings import Postings
 from .ranking import evaluate, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
 
@@ -39,38 +40,32 @@ def fold_copies(story, order: list[int]) -> tuple[list[int], dict[int, list[int]
     return kept, copies
 
 
-def run_search(searcher, tree: ql.Node, text: str, *, limit, offset, since, until, sources, sort, fold) -> Hits:
+def run_search(searcher, lengths: dict, tree: ql.Node, text: str, *,
+               limit, offset, since, until, sources, sort, fold) -> Hits:
+    reader = searcher.reader()
+    postings = Postings(reader, _lengths=lengths)
     leaves = prepare(tree)
-    universe = set(searcher.reader().all_doc_ids())
+    universe = set(reader.all_doc_ids())
     allowed = _filter_docs(searcher, since, until, sources)
     if allowed is not None:
         universe &= allowed
-    docs = evaluate(searcher, tree, leaves, universe) & universe
+    docs = evaluate(searcher, postings, tree, leaves, universe) & universe
     positive = positive_leaves(tree, leaves)
-    reader = searcher.reader()
     date = published_key(reader)
     story = reader.column_reader("story")
-    want = None if limit == 0 else offset + limit
 
     if sort == "date":
         order = sorted(docs, key=lambda d: (date(d), -d), reverse=True)
-        copies: dict[int, list[int]] = {}
-        if fold:
-            order, copies = fold_copies(story, order)
-        page = order[offset:] if want is None else order[offset:want]
-        score, _ = rank(searcher, set(page), positive, None)
+        page_docs = order if limit == 0 else order[: (offset + limit) * 4]
+        score = rank(searcher, postings, set(page_docs), positive)
     else:
-        while True:
-            score, complete = rank(searcher, docs, positive, want)
-            scored = sorted(score, key=lambda d: (round(score[d], 6), date(d), -d), reverse=True)
-            rest = sorted(docs - score.keys(), key=lambda d: (date(d), -d), reverse=True) if complete else []
-            order, copies = fold_copies(story, scored + rest) if fold else (scored + rest, {})
-            if complete or len(order) >= want:
-                break
-            want *= 4  # folding ate into the page: look deeper
-        page = order[offset:] if limit == 0 else order[offset:offset + limit]
-
-    total = len({story[d] for d in docs}) if fold else len(docs)
+        score = rank(searcher, postings, docs, positive)
+        order = sorted(docs, key=lambda d: (round(score[d], 6), date(d), -d), reverse=True)
+    copies: dict[int, list[int]] = {}
+    if fold:
+        order, copies = fold_copies(story, order)
+    page = order[offset:] if limit == 0 else order[offset:offset + limit]
+    total = len(order) if fold else len(docs)
     needles = _needles(positive)
     hits = [_hit(searcher, d, offset + i + 1, score.get(d, 0.0), needles, copies.get(d, []))
             for i, d in enumerate(page)]
