@@ -29,6 +29,11 @@ class _Group(click.Group):
         # click turns Ctrl-C outside a command's own handler into "Aborted!" and exit 1.
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            # One line, as every other error: the usage block is what --help is for.
+            command = exc.ctx.command_path if exc.ctx else "zhsearch"
+            click.echo(f"zhsearch: {exc.format_message()} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
