@@ -1,0 +1,85 @@
+"""postings.py against Whoosh's own matchers, and the shape of BM25F."""
+
+from __future__ import annotations
+
+import pytest
+
+import search
+from indexer import update_index
+from search.postings import Postings, bm25f
+
+from .test_index import article, write
+
+
+def whoosh_postings(reader, field, term) -> dict[int, float]:
+    if (field, term) not in reader:
+        return {}
+    m = reader.postings(field, term)
+    out = {}
+    while m.is_active():
+        out[m.id()] = m.weight()
+        m.next()
+    return out
+
+
+@pytest.fixture
+def segmented(tmp_path):
+    """An index of three segments with deletions: what incremental runs leave behind."""
+    corpus, index_dir = tmp_path / "c", tmp_path / "ix"
+    for i in range(6):
+        write(corpus / f"a{i}.md", article(url=f"https://www.dw.com/zh/a/{i}", title=f"香港第{i}号", body="香港 国安法 香港。" * (i + 1)))
+    update_index([corpus], index_dir)
+    for i in range(3):
+        write(corpus / f"b{i}.md", article(url=f"https://www.dw.com/zh/b/{i}", title="台湾选举", body="香港" + "台湾。" * i))
+    (corpus / "a1.md").unlink()
+    update_index([corpus], index_dir)
+    write(corpus / "a2.md", article(url="https://www.dw.com/zh/a/2", title="改写", body="国安法"))
+    update_index([corpus], index_dir)
+    with search.open_index(index_dir) as ix:
+        yield ix
+
+
+def test_block_reader_equals_whoosh_matchers(segmented):
+    reader = segmented._searcher.reader()
+    assert len(list(reader.leaf_readers())) > 1
+    live = set(reader.all_doc_ids())
+    p = Postings(reader)
+    for field, term in [("body", "香港"), ("body", "国安法"), ("title", "台湾"), ("chars", "香港"), ("body", "无此词")]:
+        ours = {d: w for d, w in p.get(field, term).items() if d in live}
+        assert ours == whoosh_postings(reader, field, term)
+    assert p.lengths("body") == [reader.doc_field_length(d, "body", 0) for d in range(reader.doc_count_all())]
+
+
+def test_bm25f_prefers_more_occurrences_and_shorter_fields(segmented):
+    reader = segmented._searcher.reader()
+    p = Postings(reader)
+    docs = set(reader.all_doc_ids())
+    scores = bm25f(p, [("香港", ("title", "lead", "body"))], docs, {"title": 1, "lead": 1, "body": 1}, 0.75, 1.2)
+    assert set(scores) == {d for d in docs if any(d in p.get(f, "香港") for f in ("title", "lead", "body"))}
+    assert all(s > 0 for s in scores.values())
+    # Saturation: the scores stay below idf * (k1 + 1) however often the word occurs.
+    assert max(scores.values()) < 2.2 * 3
+
+
+def test_bm25f_saturates_once_across_fields():
+    """One title occurrence must not outweigh many body occurrences by field-wise addition."""
+    from math import log
+
+    class Reader:
+        def doc_count_all(self):
+            return 100
+
+        def field_length(self, f):
+            return 1000
+
+        def leaf_readers(self):
+            return []
+
+    p = Postings(Reader())
+    p._cache = {("title", "w"): {1: 1}, ("body", "w"): {2: 12}}
+    p._lengths = {"title": [10] * 3, "body": [10] * 3}
+    s = bm25f(p, [("w", ("title", "body"))], {1, 2}, {"title": 3.0, "body": 1.0}, 0.75, 1.2)
+    idf = log(1 + (100 - 2 + 0.5) / 2.5)
+    tf_title = 3.0 * 1 / (0.25 + 0.75 * 10 / 10)
+    assert s[1] == pytest.approx(idf * tf_title / (1.2 + tf_title))
+    assert s[2] > s[1]
