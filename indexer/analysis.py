@@ -5,7 +5,19 @@ offset into the normalised text is the same offset into the original text:
 each character becomes its NFKC form when that form is a single character
 (full-width Ｇ７ -> g7, U+3000 and NBSP -> space, compatibility ideographs ->
 unified ones), then its lowercase when that is a single character. A character
-whose NFKC form is longer (…, Ⅲ, ﬁ) is left exactly as it is. No stemming.
+whose NFKC form is longer (…, Ⅲ, ﬁ) is left exactly as it is. Then the
+text is converted from traditional to simplified script with OpenCC's `t2s`
+(phrase-aware: 乾燥 -> 干燥 but 乾隆 stays; a second pass where the first
+changed anything, see `normalize`), so 卡塔爾 and 卡塔尔 are the same
+word to the index, to queries and to highlighting; every t2s mapping is one
+character to one, and where a conversion would change the length anyway the
+text is converted character by character instead (`_char_table`). No stemming.
+
+A user dictionary (`UserDict`, `read_userdict`, `use_userdict`) adds words to
+jieba's dictionary, which is process-global: one process segments with one
+dictionary, and asking for another raises UserDictError. A word that the user
+dictionary brings in is indexed whole, without search-mode sub-words (布林肯
+holds no 林肯: a search for 林肯 finds it only literally).
 
 Tokens (everything else -- punctuation, spaces, symbols, `_` -- yields none):
 
@@ -35,7 +47,10 @@ matches the index, which sub-words would break.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from itertools import chain
@@ -43,7 +58,7 @@ from operator import itemgetter
 
 from whoosh.analysis import Token, Tokenizer
 
-ANALYSIS_VERSION: int = 1
+ANALYSIS_VERSION: int = 2  # 2: OpenCC t2s script folding; user dictionaries
 
 # Unicode Script=Han, as ranges (Python's re has no \p{Han}): radicals, 々, 〇,
 # Hangzhou numerals, ideographs (BMP, Ext A, compatibility, planes 2 and 3).
@@ -96,11 +111,70 @@ def _build_table() -> dict[int, str]:
 _TABLE = _build_table()
 
 
+# OpenCC (import + t2s config: ~15 ms) is loaded on the first non-ASCII text.
+_t2s = None
+_t2s_chars: dict[int, str] | None = None
+# Script=Han as code point ranges, for the character table (same set as _HAN).
+_HAN_RANGES = (
+    (0x2E80, 0x2FDF), (0x3005, 0x3005), (0x3007, 0x3007), (0x3021, 0x3029), (0x3038, 0x303B),
+    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF),
+)
+
+
+def _converter():
+    global _t2s
+    if _t2s is None:
+        import opencc
+
+        _t2s = opencc.OpenCC("t2s")
+    return _t2s
+
+
+def opencc_version() -> str:
+    import opencc
+
+    return str(getattr(opencc, "__version__", ""))
+
+
+def _char_table() -> dict[int, str]:
+    """OpenCC's t2s of each Han character on its own, as a translate table (~0.1 s, once).
+
+    Used only for a text whose phrase-wise conversion would not keep its length, or
+    that OpenCC cannot take (lone surrogates). Every t2s mapping of OpenCC 1.4 is
+    Han to Han and one character to one; any that is not is left out.
+    """
+    global _t2s_chars
+    if _t2s_chars is None:
+        conv = _converter()
+        chars = [chr(cp) for lo, hi in _HAN_RANGES for cp in range(lo, hi + 1)
+                 if unicodedata.category(chr(cp)) != "Cn"]
+        out = conv.convert("\n".join(chars)).split("\n")
+        if len(out) != len(chars):  # a line break mapped away: go one by one
+            out = [conv.convert(ch) for ch in chars]
+        _t2s_chars = {ord(ch): o for ch, o in zip(chars, out) if o != ch and len(o) == 1}
+    return _t2s_chars
+
+
 def normalize(text: str) -> str:
     """One character out per character in; see the module docstring."""
     if text.isascii():
         return text.lower()
-    return text.translate(_TABLE)
+    folded = text.translate(_TABLE)
+    conv = _converter()
+    try:
+        out = conv.convert(folded)
+        if out != folded:
+            # A phrase can leave a character as it was (由於倫敦 -> 由於伦敦, for 於倫 is a
+            # name). Converting again gives what the simplified text itself gives (由于伦敦),
+            # and makes normalize idempotent (query words are normalised twice on their way
+            # to highlights). Simplified text is left as it is by the first pass (0 of 10,051
+            # pool fields changed by a second), so this costs only where there was script to fold.
+            out = conv.convert(out)
+    except UnicodeEncodeError:  # lone surrogates cannot cross into OpenCC
+        return folded.translate(_char_table())
+    if len(out) != len(folded):
+        return folded.translate(_char_table())
+    return out
 
 
 # rjieba's dictionary is process-global and its import takes ~0.13 s: load it
@@ -129,10 +203,194 @@ _BY_START = itemgetter(1, 2)
 # the dictionary (rjieba.add_word).
 @lru_cache(maxsize=1 << 16)
 def _subwords(word: str) -> tuple[tuple[str, int, int], ...]:
+    if word in _WHOLE:  # a name from the user dictionary: 布林肯 is no 林肯
+        return ()
     has_word = _jieba().has_word
     n = len(word)
     grams = [(word[i : i + k], i, i + k) for k in (2, 3) if n > k for i in range(n - k + 1)]
     return tuple(sorted((g for g in grams if has_word(g[0])), key=_BY_START))
+
+
+# --- user dictionary --------------------------------------------------------------------
+
+# Words the user dictionary brought in (not in jieba's own dictionary): indexed whole.
+_WHOLE: set[str] = set()
+_UNSET = object()
+_active = _UNSET  # the UserDict this process segments with (None: jieba's own); set once
+_dict_lock = threading.Lock()
+_TAG_RE = re.compile(r"[A-Za-z]+")
+_FREQ_RE = re.compile(r"[0-9]+")
+_MAX_FREQ = 2**31 - 1
+
+Entry = tuple[str, int | None, str | None]
+
+
+class UserDict:
+    """Words to add to jieba's dictionary: (word, frequency or None, tag or None), normalised.
+
+    Equal dictionaries have equal `entries`; `source` (where it was read) is for messages.
+    An empty UserDict is the same as none. (No dataclass: this module must load from its
+    file alone, see the tests.)
+    """
+
+    __slots__ = ("entries", "source")
+
+    def __init__(self, entries, source: str = ""):
+        self.entries: tuple[Entry, ...] = tuple(entries)
+        self.source = source
+
+    def __eq__(self, other):
+        return isinstance(other, UserDict) and other.entries == self.entries
+
+    def __hash__(self):
+        return hash(self.entries)
+
+    def __repr__(self):
+        return f"UserDict({self.entries!r}, source={self.source!r})"
+
+    @property
+    def digest(self) -> str:
+        data = json.dumps(self.entries, ensure_ascii=False, separators=(",", ":")).encode()
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+    def describe(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        return f"user dictionary ({where}{len(self.entries)} words, digest {self.digest[:12]})"
+
+    def to_meta(self) -> dict | None:
+        """What the index records; None for an empty dictionary."""
+        if not self.entries:
+            return None
+        return {"digest": self.digest, "words": len(self.entries), "source": self.source,
+                "entries": [list(e) for e in self.entries]}
+
+    @classmethod
+    def from_meta(cls, value) -> "UserDict | None":
+        """The dictionary an index recorded (its words normalised again); None if it has none."""
+        if value is None:
+            return None
+        rows = value.get("entries") if isinstance(value, dict) else None
+        if not isinstance(rows, list) or not all(
+            isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and r[0]
+            and (r[1] is None or type(r[1]) is int) and (r[2] is None or isinstance(r[2], str))
+            for r in rows
+        ):
+            raise ValueError("the recorded user dictionary is not a list of [word, frequency, tag]")
+        return _collect(((normalize(w), f, t) for w, f, t in rows), str(value.get("source") or ""))
+
+
+def describe_userdict(ud: "UserDict | None") -> str:
+    return ud.describe() if ud is not None and ud.entries else "no user dictionary"
+
+
+def _collect(entries, source: str) -> UserDict:
+    # A word given twice (or in both scripts) takes its last frequency and tag, at its first place.
+    out: dict[str, tuple] = {}
+    for word, freq, tag in entries:
+        out[word] = (freq, tag)
+    return UserDict(tuple((w, f, t) for w, (f, t) in out.items()), source)
+
+
+def _parse_line(line: str) -> tuple[Entry | None, str | None]:
+    """(entry, None), or (None, what is wrong); (None, None) for a blank line or comment."""
+    fields = line.split()
+    if not fields or fields[0].startswith("#"):
+        return None, None
+    if len(fields) > 3:
+        return None, f"expected `word [frequency] [tag]`, found {len(fields)} fields"
+    word, freq, tag = normalize(fields[0]), None, None
+    if len(fields) == 3:
+        if not _FREQ_RE.fullmatch(fields[1]):
+            return None, f"frequency {fields[1]!r} is not a whole number"
+        if not _TAG_RE.fullmatch(fields[2]):
+            return None, f"tag {fields[2]!r} is not a word of letters (like nr)"
+        freq, tag = int(fields[1]), fields[2]
+    elif len(fields) == 2:
+        if _FREQ_RE.fullmatch(fields[1]):
+            freq = int(fields[1])
+        elif _TAG_RE.fullmatch(fields[1]):
+            tag = fields[1]
+        else:
+            return None, f"{fields[1]!r} is neither a frequency (a whole number) nor a tag (letters, like nr)"
+    if freq is not None and not 1 <= freq <= _MAX_FREQ:
+        return None, f"frequency {freq} is out of range (1 to {_MAX_FREQ})"
+    if not HAN_RUN_RE.search(word):
+        return None, (f"{fields[0]!r} has no Chinese character (a user dictionary cannot change "
+                      f"how Latin words and numbers are split)")
+    return (word, freq, tag), None
+
+
+def parse_userdict(text: str, source: str = "") -> UserDict:
+    """A user dictionary in jieba's format: `word [frequency] [tag]` per line.
+
+    Blank lines and lines starting with `#` are skipped; words are normalised like
+    text (a traditional entry is its simplified word). Raises UserDictError naming
+    `source` and the line of the first malformed entry.
+    """
+    from indexer.errors import UserDictError
+
+    entries = []
+    for n, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
+        entry, problem = _parse_line(line)
+        if problem:
+            raise UserDictError(f"{source}, line {n}: {problem}", path=source, line=n)
+        if entry:
+            entries.append(entry)
+    return _collect(entries, source)
+
+
+def read_userdict(path) -> UserDict:
+    """Read and parse a user dictionary file (UTF-8); UserDictError says what is wrong where."""
+    from indexer.errors import UserDictError
+
+    source = str(path)
+    try:
+        data = open(path, "rb").read()
+    except OSError as exc:
+        raise UserDictError(f"cannot read user dictionary {source}: {(exc.strerror or str(exc)).lower()}",
+                            path=source) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UserDictError(f"{source}, line {line}: not UTF-8 text", path=source, line=line) from None
+    return parse_userdict(text, source)
+
+
+def use_userdict(ud: UserDict | None) -> None:
+    """Make this process segment with `ud` (None or empty: jieba's own dictionary alone).
+
+    jieba's dictionary is process-global and words cannot be taken out of it: the
+    first call decides, later calls must ask for the same dictionary, or UserDictError
+    is raised (two indexes built with different dictionaries in one process).
+    """
+    global _active
+    want = ud if ud is not None and ud.entries else None
+    with _dict_lock:
+        have = _active
+        if have is not _UNSET:
+            if (have.entries if have else ()) == (want.entries if want else ()):
+                return
+            from indexer.errors import UserDictError
+
+            raise UserDictError(
+                f"this process already segments words with {describe_userdict(have)}, so it cannot "
+                f"also use {describe_userdict(want)} (jieba's dictionary is one per process): "
+                f"use the other index from another process"
+            )
+        if want is not None:
+            jieba = _jieba()
+            for word, freq, tag in want.entries:
+                if not jieba.has_word(word):
+                    _WHOLE.add(word)
+                jieba.add_word(word, freq, tag)
+            _subwords.cache_clear()
+        _active = want
+
+
+def active_userdict() -> UserDict | None:
+    """The user dictionary this process segments with, if any."""
+    return None if _active is _UNSET else _active
 
 
 class _HanKinds(dict):

@@ -65,16 +65,16 @@ def index_option(func):
               help="How long to wait for another indexer to finish.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line (warnings still go to stderr).")
 @click.option("--strict", is_flag=True, help="Exit 65 when any file was skipped.")
-def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict):
+@click.option("--userdict", type=click.Path(dir_okay=False), metavar="FILE",
+              help="User dictionary (jieba's format: word [frequency] [tag] per line) of names to keep whole; "
+                   "recorded in the index and used by searches. Changing it needs --rebuild.")
+def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict):
     """Index the article files under CORPUS folders (default: corpus/).
 
     Only new, changed and deleted files cost work on a re-run. Exit codes: 0 done,
     2 usage error or unusable index, 65 a file was skipped (with --strict),
     74 the index could not be written, 75 another indexer holds the lock, 130 interrupted.
     """
-    from .walk import DEFAULT_PATTERNS
-    from .writer import update_index
-
     progress = not quiet and sys.stderr.isatty()
 
     def warn(path: str, reason: str) -> None:
@@ -87,9 +87,12 @@ def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict):
             click.echo(line, err=True)
 
     with cli_errors():
+        from .walk import DEFAULT_PATTERNS
+        from .writer import update_index
+
         summary = update_index(
             list(corpus) or ["corpus"], index_dir, rebuild=rebuild, patterns=patterns or DEFAULT_PATTERNS,
-            wait=wait, progress=progress, on_warning=warn,
+            wait=wait, progress=progress, on_warning=warn, userdict=userdict,
         )
     if not quiet:
         click.echo(summary.line(), err=True)

@@ -48,3 +48,13 @@ class CorpusNotFound(ZhsearchError):
 
 class IndexWriteFailed(ZhsearchError):
     """Writing the index failed (a full disk, say); the previous index is intact."""
+
+
+class UserDictError(ZhsearchError):
+    """A user dictionary that cannot be used: a malformed line (`path`, `line`), an unreadable
+    file, or another dictionary already loaded in this process (jieba's is process-global)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
