@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import shutil
+import shlex
 import sys
 import time
 from collections import defaultdict
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import analysis, store
-from .errors import ArticleParseError, IndexUnusable, IndexVersionMismatch, IndexWriteFailed
+from .errors import ArticleParseError, IndexUnusable, IndexVersionMismatch, IndexWriteFailed, ZhsearchError
 from .lock import WriteLock
 from .reader import MAX_FILE_BYTES, Article, parse_article
 from .store import FileState
@@ -45,26 +48,55 @@ class IndexSummary:
         )
 
 
-def index_meta() -> dict:
+def index_meta(userdict: analysis.UserDict | None = None) -> dict:
+    """What an index built now records; only the versions and the user dictionary are checked."""
     from .schema import SCHEMA_VERSION
 
     return {
         "schema_version": SCHEMA_VERSION,
         "analysis_version": analysis.ANALYSIS_VERSION,
-        "userdict": None,
+        "userdict": None if userdict is None else userdict.to_meta(),
+        "opencc": analysis.opencc_version(),  # for the record: t2s dictionaries change little
     }
 
 
-def check_meta(gen_dir: Path, index_dir: Path) -> None:
-    """Refuse an index whose analysis differs from this release's, rather than mix two."""
+def check_meta(gen_dir: Path, index_dir: Path, userdict: analysis.UserDict | None = None) -> analysis.UserDict | None:
+    """Refuse an index whose analysis differs from this release's, rather than mix two.
+
+    Returns the user dictionary the index was built with (None: none). With `userdict`
+    (the one asked for, e.g. by `--userdict`), refuse an index built with another.
+    """
+    from .schema import SCHEMA_VERSION
+
     meta = store.read_meta(gen_dir)
-    expected = index_meta()
+    expected = {"schema_version": SCHEMA_VERSION, "analysis_version": analysis.ANALYSIS_VERSION}
     diffs = [f"{k} {meta.get(k)!r} (this zhsearch: {v!r})" for k, v in expected.items() if meta.get(k) != v]
     if diffs:
         raise IndexVersionMismatch(
             f"the index at {index_dir} was built with {', '.join(diffs)}; "
             f"run `zhsearch index --rebuild` to rebuild it"
         )
+    try:
+        built = analysis.UserDict.from_meta(meta.get("userdict"))
+    except (ValueError, AttributeError) as exc:
+        raise IndexUnusable(f"{gen_dir / store.META}: {exc}: the index is damaged; rebuild it") from None
+    if userdict is not None and (built.entries if built else ()) != userdict.entries:
+        flag = f" --userdict {shlex.quote(userdict.source)}" if userdict.source else ""
+        raise IndexVersionMismatch(
+            f"the index at {index_dir} was built with {analysis.describe_userdict(built)}, not with "
+            f"{analysis.describe_userdict(userdict)}; a dictionary changes the words, so the index "
+            f"must be rebuilt: run `zhsearch index --rebuild{flag}`"
+        )
+    return built
+
+
+def _recorded_userdict(index_dir: Path) -> analysis.UserDict | None:
+    """The dictionary of the live index, if it has one and it can be read (for a rebuild)."""
+    try:
+        meta = store.read_meta(store.current_generation_dir(index_dir))
+        return analysis.UserDict.from_meta(meta.get("userdict"))
+    except (ZhsearchError, ValueError, AttributeError):
+        return None
 
 
 def update_index(
@@ -77,17 +109,22 @@ def update_index(
     progress: bool = False,
     on_warning: Warn | None = None,
     limitmb: int = 256,
+    userdict: str | os.PathLike | None = None,
 ) -> IndexSummary:
     """Index new and changed article files, drop deleted ones; return the run's counts.
 
-    Raises IndexLocked if another indexer keeps the lock longer than `wait`
-    seconds, IndexVersionMismatch if the index needs a rebuild, CorpusNotFound,
-    IndexUnusable and IndexWriteFailed. Whatever happens, the previous index
-    stays readable: nothing is visible to searchers before the final commit.
+    `userdict`: a user dictionary file (see analysis.read_userdict), recorded in the
+    index; without it the index keeps the dictionary it was built with (a rebuild
+    too; an empty file means none). Raises IndexLocked if another indexer keeps the
+    lock longer than `wait` seconds, IndexVersionMismatch if the index needs a
+    rebuild (another version, or another user dictionary), UserDictError,
+    CorpusNotFound, IndexUnusable and IndexWriteFailed. Whatever happens, the
+    previous index stays readable: nothing is visible to searchers before the final commit.
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
     summary = IndexSummary(rebuilt=rebuild)
+    wanted = None if userdict is None else analysis.read_userdict(userdict)
 
     def warn(path: str, reason: str) -> None:
         summary.warnings.append((path, reason))
@@ -106,30 +143,53 @@ def update_index(
     lock = WriteLock(index_dir)
     lock.acquire(wait)
     try:
-        _run(index_dir, [Path(d) for d in corpus_dirs], tuple(patterns), rebuild, progress, limitmb, warn, summary)
+        _run(index_dir, [Path(d) for d in corpus_dirs], tuple(patterns), rebuild, progress, limitmb, warn, summary,
+             wanted)
+    except OSError as exc:  # a full disk or a read-only folder met outside the commit itself
+        raise IndexWriteFailed(f"could not write the index in {index_dir}: {exc.strerror or exc}; "
+                               f"the previous index is intact") from exc
     finally:
         lock.release()
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, summary) -> None:
+def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, summary, wanted=None) -> None:
     from whoosh import index as whoosh_index
 
     from .schema import build_schema
 
     fresh = rebuild or not (index_dir / store.CURRENT).exists()
     if fresh:
+        userdict = wanted if wanted is not None else _recorded_userdict(index_dir) if rebuild else None
+        analysis.use_userdict(userdict)  # before any text is segmented
         gen_dir = store.new_generation_dir(index_dir)
-        ix = whoosh_index.create_in(gen_dir, build_schema())
-        store.write_meta(gen_dir, index_meta())
-        old_state: dict[str, FileState] = {}
+        try:
+            _update(index_dir, gen_dir, whoosh_index.create_in(gen_dir, build_schema()), {}, True,
+                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict)
+        except BaseException:
+            # An unpublished generation is nobody's: give its space back now.
+            shutil.rmtree(gen_dir, ignore_errors=True)
+            raise
+        store.publish(index_dir, gen_dir)
     else:
         gen_dir = store.current_generation_dir(index_dir)
-        check_meta(gen_dir, index_dir)
-        ix = whoosh_index.open_dir(gen_dir)
-        old_state = store.load_state(gen_dir, ix.latest_generation())
+        analysis.use_userdict(check_meta(gen_dir, index_dir, wanted))
+        try:
+            ix = whoosh_index.open_dir(gen_dir)
+            old_state = store.load_state(gen_dir, ix.latest_generation())
+        except (whoosh_index.EmptyIndexError, EOFError, ValueError, KeyError, pickle.UnpicklingError) as exc:
+            raise IndexUnusable(f"the index at {index_dir} is damaged ({exc!r}); "
+                                f"run `zhsearch index --rebuild`") from exc
+        _update(index_dir, gen_dir, ix, old_state, False, corpus_dirs, patterns, progress, limitmb, warn,
+                summary, None)
+    store.remove_other_generations(index_dir, keep=gen_dir)
 
+
+def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, progress, limitmb, warn, summary,
+            userdict) -> None:
+    if fresh:
+        store.write_meta(gen_dir, index_meta(userdict))
     disk = walk_corpus(corpus_dirs, patterns, warn)
     summary.seen = len(disk)
     plan = _Plan(old_state, warn, summary)
@@ -152,7 +212,7 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
             store.save_state(gen_dir, writer.generation, plan.state)
             writer.commit()
         except BaseException as exc:
-            writer.cancel()
+            _abandon(ix, writer)
             if isinstance(exc, OSError):
                 raise IndexWriteFailed(f"could not write the index in {gen_dir}: {exc.strerror or exc}; "
                                        f"the previous index is intact") from exc
@@ -160,11 +220,23 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
         store.drop_old_states(gen_dir, ix.latest_generation())
     elif plan.state != old_state:
         store.save_state(gen_dir, ix.latest_generation(), plan.state)
-    if fresh:
-        store.publish(index_dir, gen_dir)
-    store.remove_other_generations(index_dir, keep=gen_dir)
     summary.duplicates = plan.duplicates()
     summary.documents = plan.document_count()
+
+
+def _abandon(ix, writer) -> None:
+    """Cancel a failed write and delete what it wrote; on a full disk even that may fail."""
+    from whoosh.index import clean_files
+
+    try:
+        writer.cancel()
+    except Exception:
+        pass
+    try:
+        toc = ix._read_toc()
+        clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+    except Exception:
+        pass  # the next successful commit cleans up instead
 
 
 def _document(article: Article) -> dict:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import os
+import pickle
+import struct
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time as dtime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from indexer import store
-from indexer.errors import IndexUnusable, QuerySyntaxError
-from indexer.schema import stored_published
+from indexer.errors import IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
+from indexer.schema import key_to_datetime, published_key, stored_published
 
 from . import query as ql
 
 SORTS = ("relevance", "date")
+
+# What a truncated or overwritten index file raises from inside Whoosh.
+_DAMAGE = (EOFError, zlib.error, struct.error, pickle.UnpicklingError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,35 +122,55 @@ class Index:
     """A searchable index. Keeps one Whoosh searcher (one snapshot) until `refresh()` or `close()`."""
 
     def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._open()
+
+    def _open(self) -> None:
         from whoosh import index as whoosh_index
 
+        from indexer import analysis
         from indexer.writer import check_meta
 
-        self.path = Path(path)
         last_error: Exception | None = None
-        # A rebuild may swap generations between reading CURRENT and opening it: look again.
-        for _ in range(5):
-            gen_dir = store.current_generation_dir(self.path)
-            check_meta(gen_dir, self.path)
+        # A rebuild may swap generations between reading CURRENT and opening the
+        # generation it named (which is then deleted): read CURRENT again.
+        for attempt in range(6):
             try:
-                self._ix = whoosh_index.open_dir(str(gen_dir))
+                gen_dir = store.current_generation_dir(self.path)
+                userdict = check_meta(gen_dir, self.path)
+                ix = whoosh_index.open_dir(str(gen_dir))
+                searcher = ix.searcher()
                 break
-            except (OSError, whoosh_index.EmptyIndexError) as exc:
+            except IndexNotFound:
+                raise
+            except (IndexUnusable, OSError, whoosh_index.EmptyIndexError, *_DAMAGE) as exc:
                 last_error = exc
-                time.sleep(0.05)
+                time.sleep(0.05 * (attempt + 1))
         else:
-            raise IndexUnusable(f"cannot open the index at {self.path}: {last_error}")
+            if isinstance(last_error, ZhsearchError):
+                raise last_error
+            raise IndexUnusable(f"the index at {self.path} is damaged ({last_error!r}); "
+                                f"run `zhsearch index --rebuild`") from last_error
+        # Queries must be cut with the dictionary that built the index (UserDictError if
+        # this process already uses another: jieba's dictionary is process-global).
+        analysis.use_userdict(userdict)
         self.gen_dir = gen_dir
-        self._open_searcher()
-
-    def _open_searcher(self) -> None:
-        from .ranking import weighting
-
-        self._searcher = self._ix.searcher(weighting=weighting())
+        self._ix = ix
+        self._searcher = searcher
+        self._lengths: dict = {}  # field lengths by document, read once per snapshot (postings.py)
 
     def refresh(self) -> None:
-        """See what indexers committed since this Index was opened."""
+        """See what indexers committed since this Index was opened (a rebuild included)."""
+        try:
+            current = store.current_generation_dir(self.path)
+        except ZhsearchError:
+            current = self.gen_dir
+        if current != self.gen_dir:
+            self._searcher.close()
+            self._open()
+            return
         self._searcher = self._searcher.refresh()
+        self._lengths = {}
 
     def close(self) -> None:
         self._searcher.close()
@@ -178,12 +204,19 @@ class Index:
             raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
+        if isinstance(sources, str):
+            sources = [sources]  # one outlet, not its letters
         tree = ql.parse(query)
-        return run_search(
-            self._searcher, tree, query, limit=limit, offset=offset,
-            since=parse_when(since), until=parse_when(until, end=True),
-            sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
-        )
+        since_dt, until_dt = parse_when(since), parse_when(until, end=True)
+        try:
+            return run_search(
+                self._searcher, self._lengths, tree, query, limit=limit, offset=offset,
+                since=since_dt, until=until_dt,
+                sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
+            )
+        except (OSError, *_DAMAGE) as exc:
+            raise IndexUnusable(f"cannot read the index at {self.path} ({exc!r}): it is damaged; "
+                                f"run `zhsearch index --rebuild`") from exc
 
     def explain(self, query: str) -> str:
         """The parsed query and what each word run becomes, as `--explain` prints it."""
@@ -201,7 +234,12 @@ class Index:
         """The indexed article of `url` (any form that normalises to it), or None."""
         from indexer.reader import normalize_url
 
-        doc = self._searcher.document(url=normalize_url(url)) or self._searcher.document(url=url)
+        try:
+            url.encode("utf-8")
+            canonical = normalize_url(url)
+        except (UnicodeEncodeError, ValueError):
+            return None  # undecodable bytes from the command line, or no URL at all
+        doc = self._searcher.document(url=canonical) or self._searcher.document(url=url)
         return None if doc is None else _stored_article(doc)
 
     def stats(self) -> IndexStats:
@@ -213,15 +251,15 @@ class Index:
         for docnums in groups.values():
             name = s.stored_fields(docnums[0])["source"]
             sources[name] = len(docnums)
-        column = s.reader().column_reader("published")
-        dates = [d for d in (column[n] for n in s.reader().all_doc_ids()) if d]
+        key = published_key(s.reader())
+        dates = [k for k in map(key, s.reader().all_doc_ids()) if k >= 0]
         size = sum(p.stat().st_size for p in self.gen_dir.iterdir() if p.is_file())
         toc = max((p.stat().st_mtime for p in self.gen_dir.glob("*.toc")), default=None)
         return IndexStats(
             documents=s.doc_count(),
             sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
-            first_published=stored_published(min(dates)) if dates else None,
-            last_published=stored_published(max(dates)) if dates else None,
+            first_published=key_to_datetime(min(dates)) if dates else None,
+            last_published=key_to_datetime(max(dates)) if dates else None,
             size_bytes=size,
             last_update=None if toc is None else datetime.fromtimestamp(toc, timezone.utc),
             path=str(self.path),

@@ -802,8 +802,6 @@ def test_open_index_stays_searchable_while_the_index_changes(seed_corpus, tmp_pa
     ix.close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Index.refresh() after `index --rebuild` raises Whoosh's EmptyIndexError "
-                                       "(it refreshes the deleted generation) instead of opening the new one")
 def test_refresh_after_rebuild_sees_the_new_generation(seed_corpus, tmp_path):
     update_index([seed_corpus], tmp_path / "index")
     ix = search.open_index(tmp_path / "index")
