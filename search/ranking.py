@@ -29,11 +29,11 @@ from . import query as ql
 from .postings import Postings, bm25f
 from .snippets import find_spans, literal_in
 
-# Chosen on the known-item benchmark (see README, "Ranking").
-FIELD_BOOSTS = {"title": 3.0, "lead": 1.5, "body": 1.0}
+# Chosen on bench/relevance.py --tune (tuning half; README, "Relevance").
+FIELD_BOOSTS = {"title": 8.0, "lead": 1.5, "body": 1.0}
 BM25_B = 0.75
 BM25_K1 = 1.2
-TITLE_LITERAL_BONUS = 4.0
+TITLE_LITERAL_BONUS = 2.0
 TEXT_LITERAL_BONUS = 1.0
 RERANK_DEPTH = 40  # literal bonuses are computed for this many top BM25 candidates
 
