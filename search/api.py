@@ -157,7 +157,7 @@ class Index:
         self.gen_dir = gen_dir
         self._ix = ix
         self._searcher = searcher
-        self._lengths: dict = {}  # field lengths by document, read once per snapshot (postings.py)
+        self._cache: dict = {}  # per snapshot: live documents, field lengths (results.py)
 
     def refresh(self) -> None:
         """See what indexers committed since this Index was opened (a rebuild included)."""
@@ -170,7 +170,7 @@ class Index:
             self._open()
             return
         self._searcher = self._searcher.refresh()
-        self._lengths = {}
+        self._cache = {}
 
     def close(self) -> None:
         self._searcher.close()
@@ -210,7 +210,7 @@ class Index:
         since_dt, until_dt = parse_when(since), parse_when(until, end=True)
         try:
             return run_search(
-                self._searcher, self._lengths, tree, query, limit=limit, offset=offset,
+                self._searcher, self._cache, tree, query, limit=limit, offset=offset,
                 since=since_dt, until=until_dt,
                 sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
             )

@@ -40,12 +40,15 @@ def fold_copies(story, order: list[int]) -> tuple[list[int], dict[int, list[int]
     return kept, copies
 
 
-def run_search(searcher, lengths: dict, tree: ql.Node, text: str, *,
+def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
                limit, offset, since, until, sources, sort, fold) -> Hits:
+    """`cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
     reader = searcher.reader()
-    postings = Postings(reader, _lengths=lengths)
+    postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
     leaves = prepare(tree)
-    universe = set(reader.all_doc_ids())
+    if "live" not in cache:
+        cache["live"] = frozenset(reader.all_doc_ids())  # is_deleted() per document is slow
+    universe = set(cache["live"])
     allowed = _filter_docs(searcher, since, until, sources)
     if allowed is not None:
         universe &= allowed
