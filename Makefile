@@ -22,6 +22,12 @@ test: $(STAMP)
 bench-relevance: $(STAMP)
 	$(BIN)/python bench/relevance.py
 
+bench: $(STAMP)
+	$(BIN)/python bench/speed.py
+
+bench-scale: $(STAMP)
+	$(BIN)/python bench/speed.py --scale
+
 clean:
 	rm -rf $(VENV) index/ .pytest_cache .hypothesis build *.egg-info bench/work bench/results.json
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
