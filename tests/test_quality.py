@@ -31,6 +31,12 @@ def containing(texts, needle: str) -> set[str]:
     return {url for url, parts in texts.items() if any(needle in p for p in parts)}
 
 
+def draw_needle(data, runs: list[str], shortest: int, longest: int) -> str:
+    run = data.draw(st.sampled_from(runs))
+    start = data.draw(st.integers(0, len(run) - shortest))
+    return run[start:start + data.draw(st.integers(shortest, longest))]
+
+
 def found(ix, query: str) -> set[str]:
     hits = ix.search(query, limit=0)
     assert hits.total == len(hits)
@@ -42,9 +48,7 @@ def found(ix, query: str) -> set[str]:
 def test_every_literal_run_is_found(pool_ix, corpus, data):
     """Recall 1: a 1-4 character run cut anywhere from a title or body, across jieba's words."""
     texts, runs = corpus
-    run = data.draw(st.sampled_from(runs))
-    start = data.draw(st.integers(0, len(run) - 1))
-    needle = run[start:start + data.draw(st.integers(1, 4))]
+    needle = draw_needle(data, runs, 1, 4)
     assert containing(texts, needle) <= found(pool_ix, needle)
 
 
@@ -53,9 +57,7 @@ def test_every_literal_run_is_found(pool_ix, corpus, data):
 def test_quoted_runs_are_exact(pool_ix, corpus, data):
     """Phrases 3: a quoted run returns exactly the articles containing it."""
     texts, runs = corpus
-    run = data.draw(st.sampled_from(runs))
-    start = data.draw(st.integers(0, len(run) - 2))
-    needle = run[start:start + data.draw(st.integers(2, 6))]
+    needle = draw_needle(data, runs, 2, 6)
     assert found(pool_ix, f'"{needle}"') == containing(texts, needle)
 
 
@@ -63,10 +65,8 @@ def test_quoted_runs_are_exact(pool_ix, corpus, data):
 @given(data=st.data())
 def test_highlights_are_whole_occurrences(pool_ix, corpus, data):
     """Highlights 4: each highlighted run is exactly the query run, and no occurrence is left half-marked."""
-    texts, runs = corpus
-    run = data.draw(st.sampled_from(runs))
-    start = data.draw(st.integers(0, len(run) - 2))
-    needle = run[start:start + data.draw(st.integers(2, 4))]
+    _, runs = corpus
+    needle = draw_needle(data, runs, 2, 4)
     for hit in pool_ix.search(f'"{needle}"', limit=5):
         for text, spans in ((hit.snippet, hit.highlights), (hit.title, hit.title_highlights)):
             norm = normalize(text)
