@@ -552,8 +552,12 @@ def _lab_articles(n: int) -> list[bytes]:
         out = [out[i * len(out) // n] for i in range(n)] if len(out) >= n else out  # spread over the outlets
     if len(out) < n:
         sentences = [s for s in re.split(r"(?<=。)", parse_article(SEED.read_bytes(), "s").body) if s.strip()]
+        # A paragraph of seeded random characters (U+5E00-U+6DFF: no 中 or 国) gives each article
+        # its own vocabulary, so a synthetic corpus fills an index as real articles do.
+        rng = random.Random(n)
         out = [article(f"https://www.rfi.fr/cn/synthetic/{i}", f"合成新闻第{i}号中国", "\n".join(
-            sentences[(i + k) % len(sentences)] for k in range(4))) for i in range(n)]
+            [sentences[(i + k) % len(sentences)] for k in range(4)]
+            + ["".join(chr(0x5E00 + rng.randrange(0x1000)) for _ in range(80)) + "。"])) for i in range(n)]
     return out[:n]
 
 
