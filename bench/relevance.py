@@ -50,6 +50,7 @@ TUNE_GRID = {
     "B": (0.5, 0.75, 0.9),
     "title_literal": (0.0, 2.0, 4.0, 8.0),
     "text_literal": (0.0, 1.0, 2.0),
+    "recency": (0.0, 0.5, 1.0, 2.0, 4.0),
 }
 TUNE_PAIRS = (("K1", "B"), ("title", "title_literal"), ("title", "lead"))
 KINDS = ("title", "body", "all")
@@ -195,7 +196,7 @@ def current_constants() -> dict:
         sys.exit(f"search/ranking.py no longer has {', '.join(missing)}: update bench/relevance.py")
     return {"title": R.FIELD_BOOSTS["title"], "lead": R.FIELD_BOOSTS["lead"], "body": R.FIELD_BOOSTS.get("body", 1.0),
             "K1": R.BM25_K1, "B": R.BM25_B, "title_literal": R.TITLE_LITERAL_BONUS,
-            "text_literal": R.TEXT_LITERAL_BONUS}
+            "text_literal": R.TEXT_LITERAL_BONUS, "recency": getattr(R, "RECENCY_WEIGHT", 0.0)}
 
 
 def apply_constants(c: dict) -> None:
@@ -205,6 +206,7 @@ def apply_constants(c: dict) -> None:
     R.FIELD_BOOSTS = {**R.FIELD_BOOSTS, "title": c["title"], "lead": c["lead"], "body": c["body"]}
     R.BM25_K1, R.BM25_B = c["K1"], c["B"]
     R.TITLE_LITERAL_BONUS, R.TEXT_LITERAL_BONUS = c["title_literal"], c["text_literal"]
+    R.RECENCY_WEIGHT = c.get("recency", 0.0)
 
 
 def run_with(c: dict, index_dir: Path, queries) -> dict[int, list[str]]:

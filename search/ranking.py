@@ -35,6 +35,10 @@ BM25_B = 0.75
 BM25_K1 = 1.2
 TITLE_LITERAL_BONUS = 2.0
 TEXT_LITERAL_BONUS = 1.0
+# Score added for the newest article, halving every RECENCY_HALF_LIFE days before the
+# index's newest; 0 keeps recency a tie-breaker only (what the benchmark chose).
+RECENCY_WEIGHT = 0.0
+RECENCY_HALF_LIFE = 7.0
 RERANK_DEPTH = 40  # literal bonuses are computed for this many top BM25 candidates
 
 
@@ -172,6 +176,17 @@ def rank(searcher, postings: Postings, docs: set[int], positive: list[Leaf]) -> 
     for docnum in heapq.nlargest(RERANK_DEPTH, score, key=score.__getitem__):
         score[docnum] += literal_bonus(searcher.stored_fields(docnum), needles)
     return score
+
+
+def add_recency(score: dict[int, float], date) -> None:
+    """`date`: docnum -> published_key (Whoosh's microsecond count, -1 when undated)."""
+    if not RECENCY_WEIGHT or not score:
+        return
+    newest = max(map(date, score))
+    for d in score:
+        if (raw := date(d)) >= 0:
+            age_days = (newest - raw) / 86_400e6
+            score[d] += RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE)
 
 
 def literal_bonus(stored: dict, needles: list[str]) -> float:

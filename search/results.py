@@ -7,7 +7,7 @@ from indexer.schema import published_key, stored_published
 from . import query as ql
 from .api import Hit, Hits
 from .postings import Postings
-from .ranking import evaluate, positive_leaves, prepare, rank
+from .ranking import add_recency, evaluate, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
 
 
@@ -63,6 +63,7 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
         score = rank(searcher, postings, set(page_docs), positive)
     else:
         score = rank(searcher, postings, docs, positive)
+        add_recency(score, date)
         order = sorted(docs, key=lambda d: (round(score[d], 6), date(d), -d), reverse=True)
     copies: dict[int, list[int]] = {}
     if fold:
