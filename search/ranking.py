@@ -108,15 +108,14 @@ def _literal_candidates(postings: Postings, needle: str) -> set[int] | None:
     return out
 
 
-def _needs_check(leaf: Leaf) -> bool:
-    """A bigram hit proves the literal run only for one Han run of 1-2 characters in any field."""
-    runs = analysis.split_runs(leaf.needle)
-    return not (len(runs) == 1 and runs[0][1] and len(runs[0][0]) <= 2 and leaf.fields == TEXT_FIELDS)
-
-
 def _is_han_run(needle: str) -> bool:
     runs = analysis.split_runs(needle)
     return len(runs) == 1 and runs[0][1] and runs[0][0] == needle
+
+
+def _needs_check(leaf: Leaf) -> bool:
+    """A bigram hit proves the literal run only for one Han run of 1-2 characters in any field."""
+    return not (_is_han_run(leaf.needle) and len(leaf.needle) <= 2 and leaf.fields == TEXT_FIELDS)
 
 
 def contains_literal(stored: dict, leaf: Leaf) -> bool:
