@@ -213,7 +213,12 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                 if article is not None:
                     writer.add_document(**_document(article))
             store.save_state(gen_dir, writer.generation, plan.state)
+            if progress:  # the commit writes every posting list: often half of a build
+                sys.stderr.write("writing the index ...\r")
+                sys.stderr.flush()
             writer.commit()
+            if progress:
+                sys.stderr.write(" " * 24 + "\r")
         except BaseException as exc:
             _abandon(ix, writer)
             if isinstance(exc, OSError):
