@@ -27,7 +27,7 @@ from indexer.schema import TEXT_FIELDS
 
 from . import query as ql
 from .postings import Postings, bm25f
-from .snippets import find_spans, literal_in
+from .snippets import literal_in
 
 # Chosen on bench/relevance.py --tune (tuning half; README, "Relevance").
 FIELD_BOOSTS = {"title": 8.0, "lead": 1.5, "body": 1.0}
@@ -119,12 +119,11 @@ def _needs_check(leaf: Leaf) -> bool:
 
 
 def contains_literal(stored: dict, leaf: Leaf) -> bool:
-    texts = [stored.get(f) or "" for f in leaf.fields]
     # A normalised Chinese run found in the raw text is found in the normalised text too
     # (its characters are their own normal form); normalising a body costs ~190 us.
-    if _is_han_run(leaf.needle) and any(leaf.needle in t for t in texts):
-        return True
-    return any(find_spans(t, [leaf.needle]) for t in texts)
+    han_run = _is_han_run(leaf.needle)
+    texts = [_Text(stored.get(f) or "") for f in leaf.fields]
+    return any(han_run and leaf.needle in t.raw for t in texts) or any(t.has(leaf.needle, False) for t in texts)
 
 
 def match_leaf(searcher, postings: Postings, leaf: Leaf) -> set[int]:
@@ -198,26 +197,29 @@ def add_recency(score: dict[int, float], date) -> None:
             score[d] += RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE)
 
 
+class _Text:
+    """A stored text, normalised only when the raw check cannot decide (see contains_literal)."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self._normalised: str | None = None
+
+    def has(self, needle: str, han_run: bool) -> bool:
+        if han_run and needle in self.raw:
+            return True
+        if self._normalised is None:
+            self._normalised = analysis.normalize(self.raw)
+        return literal_in(self._normalised, needle)
+
+
 def literal_bonus(stored: dict, needles: list[str]) -> float:
-    raw_title = stored.get("title") or ""
-    raw_text = (stored.get("lead") or "") + "\n" + (stored.get("body") or "")
-    title = text = None
+    title = _Text(stored.get("title") or "")
+    text = _Text((stored.get("lead") or "") + "\n" + (stored.get("body") or ""))
     bonus = 0.0
     for needle in needles:
-        fast = _is_han_run(needle)  # see contains_literal
-        if fast and needle in raw_title:
+        han_run = _is_han_run(needle)
+        if title.has(needle, han_run):
             bonus += TITLE_LITERAL_BONUS
-            continue
-        if title is None:
-            title = analysis.normalize(raw_title)
-        if literal_in(title, needle):
-            bonus += TITLE_LITERAL_BONUS
-            continue
-        if fast and needle in raw_text:
-            bonus += TEXT_LITERAL_BONUS
-            continue
-        if text is None:
-            text = analysis.normalize(raw_text)
-        if literal_in(text, needle):
+        elif text.has(needle, han_run):
             bonus += TEXT_LITERAL_BONUS
     return bonus
