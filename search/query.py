@@ -42,7 +42,7 @@ from unicodedata import category
 from indexer.errors import QuerySyntaxError
 
 __all__ = ["FIELDS", "MAX_QUERY_CHARS", "MAX_DEPTH", "Term", "Phrase", "Not", "And", "Or",
-           "parse", "positive_texts", "to_string", "has_word_chars", "QuerySyntaxError"]
+           "parse", "positive_leaves", "positive_texts", "to_string", "has_word_chars", "QuerySyntaxError"]
 
 FIELDS = ("title", "lead", "body")
 MAX_QUERY_CHARS = 1000
@@ -308,13 +308,18 @@ def parse(q: str) -> Node:
     return node
 
 
-def positive_texts(node: Node) -> list[tuple[str, bool]]:
-    """The (text, is_phrase) of every Term/Phrase not under a Not, in query order."""
+def positive_leaves(node: Node) -> list["Term | Phrase"]:
+    """Every Term/Phrase not under a Not, in query order (the parser refuses double negation)."""
     if isinstance(node, _Leaf):
-        return [(node.text, isinstance(node, Phrase))]
+        return [node]
     if isinstance(node, Not):
         return []
-    return [t for child in node.nodes for t in positive_texts(child)]
+    return [leaf for child in node.nodes for leaf in positive_leaves(child)]
+
+
+def positive_texts(node: Node) -> list[tuple[str, bool]]:
+    """The (text, is_phrase) of every Term/Phrase not under a Not, in query order."""
+    return [(leaf.text, isinstance(leaf, Phrase)) for leaf in positive_leaves(node)]
 
 
 def to_string(node: Node) -> str:

@@ -167,12 +167,8 @@ def evaluate(searcher, postings: Postings, node: ql.Node, leaves: dict[int, Leaf
     return out or set()
 
 
-def positive_leaves(node: ql.Node, leaves: dict[int, Leaf], negated: bool = False) -> list[Leaf]:
-    if isinstance(node, (ql.Term, ql.Phrase)):
-        return [] if negated else [leaves[id(node)]]
-    if isinstance(node, ql.Not):
-        return positive_leaves(node.node, leaves, not negated)
-    return [leaf for child in node.nodes for leaf in positive_leaves(child, leaves, negated)]
+def positive_leaves(node: ql.Node, leaves: dict[int, Leaf]) -> list[Leaf]:
+    return [leaves[id(n)] for n in ql.positive_leaves(node)]
 
 
 def rank(searcher, postings: Postings, docs: set[int], positive: list[Leaf]) -> dict[int, float]:
