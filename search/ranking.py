@@ -20,7 +20,7 @@ candidates, then recency as the tie-breaker.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from indexer import analysis
 from indexer.schema import TEXT_FIELDS
@@ -50,7 +50,6 @@ class Leaf:
     needle: str  # the normalised literal form, as snippets match it
     words: list[str]  # default-mode jieba words + Latin tokens
     fields: tuple[str, ...]
-    docs: set[int] = field(default_factory=set)
 
     @property
     def literal_only(self) -> bool:
@@ -142,9 +141,7 @@ def match_leaf(searcher, postings: Postings, leaf: Leaf) -> set[int]:
 
 def evaluate(searcher, postings: Postings, node: ql.Node, leaves: dict[int, Leaf], universe: set[int]) -> set[int]:
     if isinstance(node, (ql.Term, ql.Phrase)):
-        leaf = leaves[id(node)]
-        leaf.docs = match_leaf(searcher, postings, leaf) & universe
-        return leaf.docs
+        return match_leaf(searcher, postings, leaves[id(node)]) & universe
     if isinstance(node, ql.Not):
         return universe - evaluate(searcher, postings, node.node, leaves, universe)
     if isinstance(node, ql.Or):

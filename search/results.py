@@ -59,8 +59,6 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
 
     if sort == "date":
         order = sorted(docs, key=lambda d: (date(d), -d), reverse=True)
-        page_docs = order if limit == 0 else order[: (offset + limit) * 4]
-        score = rank(searcher, postings, set(page_docs), positive)
     else:
         score = rank(searcher, postings, docs, positive)
         add_recency(score, date)
@@ -69,6 +67,8 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     if fold:
         order, copies = fold_copies(story, order)
     page = order[offset:] if limit == 0 else order[offset:offset + limit]
+    if sort == "date":  # the order needs no scores: score only what is shown
+        score = rank(searcher, postings, set(page), positive)
     total = len(order) if fold else len(docs)
     needles = _needles(positive)
     hits = [_hit(searcher, d, offset + i + 1, score.get(d, 0.0), needles, copies.get(d, []))
