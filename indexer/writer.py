@@ -289,10 +289,7 @@ class _Plan:
         old = self.old.get(cf.rel)
         s = self.summary
         if old is not None and old.size == cf.size and old.mtime_ns == cf.mtime_ns:
-            s.unchanged += 1
-            if old.error:
-                s.skipped += 1
-                self.warn(cf.abspath, old.error)
+            self._unchanged(cf, old)
             return
         if cf.size > MAX_FILE_BYTES:
             self._skip(cf, old, FileState(cf.size, cf.mtime_ns, "", error=f"file too large ({cf.size} bytes; the limit is {MAX_FILE_BYTES})"))
@@ -310,10 +307,7 @@ class _Plan:
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         if old is not None and old.digest == digest:
             self.state[cf.rel] = replace(old, size=size, mtime_ns=mtime_ns)
-            s.unchanged += 1
-            if old.error:
-                s.skipped += 1
-                self.warn(cf.abspath, old.error)
+            self._unchanged(cf, old)
             return
         try:
             article = parse_article(data, cf.rel)
@@ -331,6 +325,13 @@ class _Plan:
             s.changed += 1
             if old.url:
                 self.touched_urls.add(old.url)
+
+    def _unchanged(self, cf: CorpusFile, old: FileState) -> None:
+        # A file that was bad and has not changed is still bad: say so on every run.
+        self.summary.unchanged += 1
+        if old.error:
+            self.summary.skipped += 1
+            self.warn(cf.abspath, old.error)
 
     def _skip(self, cf: CorpusFile, old: FileState | None, bad: FileState) -> None:
         self.summary.skipped += 1
