@@ -53,12 +53,13 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from collections import Counter
 from itertools import chain
 from operator import itemgetter
 
 from whoosh.analysis import Token, Tokenizer
 
-ANALYSIS_VERSION: int = 2  # 2: OpenCC t2s script folding; user dictionaries
+ANALYSIS_VERSION: int = 3  # 2: OpenCC t2s folding, user dictionaries; 3: every Han character a `chars` term
 
 # Unicode Script=Han, as ranges (Python's re has no \p{Han}): radicals, 々, 〇,
 # Hangzhou numerals, ideographs (BMP, Ext A, compatibility, planes 2 and 3).
@@ -193,6 +194,7 @@ def _jieba():
 
 
 _BY_START = itemgetter(1, 2)
+_FIRST = itemgetter(0)
 
 
 # jieba's search mode is its default mode plus, after each word longer than 2
@@ -478,24 +480,43 @@ def query_words(text: str) -> list[str]:
 
 
 def _scan_bigrams(norm: str):
-    # Every adjacent pair of a Han run, plus the run's last character alone:
-    # then any single character is found by a prefix query on this field (it
-    # starts some bigram, or is a last character), and any longer run by the
-    # AND of its bigrams, whatever jieba made of the text around it.
+    # Every character of a Han run, and every adjacent pair: a single character
+    # is then one term, and any longer run the AND of its bigrams, whatever
+    # jieba made of the text around it. Positions only number the tokens: the
+    # field keeps none.
     pos = 0
     for m in HAN_RUN_RE.finditer(norm):
         run = m.group()
         off = m.start()
-        for i in range(len(run) - 1):
-            yield run[i : i + 2], pos, off + i, off + i + 2
+        for i in range(len(run)):
+            yield run[i], pos, off + i, off + i + 1
             pos += 1
-        yield run[-1], pos, m.end() - 1, m.end()
-        pos += 1
+            if i + 1 < len(run):
+                yield run[i : i + 2], pos, off + i, off + i + 2
+                pos += 1
 
 
 def bigram_tokens(text: str) -> list[tuple[str, int, int, int]]:
     """(term, pos, startchar, endchar) exactly as the `chars` field indexes `text`."""
     return list(_scan_bigrams(normalize(text)))
+
+
+# The indexer's fast path (indexer/segment.py): the same terms as the tokenizers
+# below, counted without a Token object per term.
+
+
+def word_counts(norm: str) -> Counter:
+    """term -> frequency of the word-field terms of normalised text (as ZhTokenizer indexes it)."""
+    return Counter(map(_FIRST, _scan(norm, True)))
+
+
+def char_terms(norm: str) -> set[str]:
+    """The `chars` field's terms of normalised text (as CharBigramTokenizer indexes it)."""
+    out: set[str] = set()
+    for run in HAN_RUN_RE.findall(norm):
+        out.update(run)
+        out.update(map(str.__add__, run[:-1], run[1:]))
+    return out
 
 
 class _Base(Tokenizer):
@@ -550,7 +571,7 @@ class ZhTokenizer(_Base):
 
 
 class CharBigramTokenizer(_Base):
-    """Han character bigrams plus each run's last character; see `_scan_bigrams`."""
+    """Han characters and character bigrams; see `_scan_bigrams`."""
 
     @staticmethod
     def _stream(norm, mode):

@@ -1,23 +1,29 @@
 """The Whoosh schema, and how an Article becomes a Whoosh document.
 
-Word fields (title, lead, body) carry jieba's search-mode words with token
-positions: they drive ranking. `chars` carries character bigrams of the same
-text without positions: it guarantees that any literal Chinese run is found,
-whatever jieba made of it (see analysis.py).
+Word fields (title, lead, body) carry jieba's search-mode words with their
+frequencies: they drive ranking. `chars` carries the Han characters and
+character bigrams of the same text, presence only: it guarantees that any
+literal Chinese run is found, whatever jieba made of it (see analysis.py).
+
+No field keeps token positions: quoted phrases are confirmed on the stored
+text (search/ranking.py), and positions cost a fifth of a build.
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from datetime import datetime, timezone
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Existence
 
 from . import analysis
 from .reader import Article
+from .segment import field_terms
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: no positions; `chars` presence-only, unscored
 
 TEXT_FIELDS = ("title", "lead", "body")
 
@@ -30,16 +36,32 @@ def build_schema() -> Schema:
         # Outlet codes are matched case-insensitively (--source rfi).
         source=KEYWORD(stored=True, lowercase=True, scorable=False),
         published=DATETIME(stored=True, sortable=True),
-        title=TEXT(analyzer=words, stored=True, phrase=True),
-        lead=TEXT(analyzer=words, stored=True, phrase=True),
-        body=TEXT(analyzer=words, stored=True, phrase=True),
-        chars=TEXT(analyzer=analysis.bigram_analyzer(), phrase=False),
+        title=TEXT(analyzer=words, stored=True, phrase=False),
+        lead=TEXT(analyzer=words, stored=True, phrase=False),
+        body=TEXT(analyzer=words, stored=True, phrase=False),
+        chars=_presence(TEXT(analyzer=analysis.bigram_analyzer(), phrase=False)),
         # Equal for the same story saved under two URLs; results fold such copies into one hit.
         story=ID(sortable=True),
     )
 
 
+def _presence(field: TEXT) -> TEXT:
+    # Only ever used as document sets (search/ranking.py): no frequencies, no lengths.
+    field.format = Existence()
+    field.scorable = False
+    return field
+
+
 def to_document(article: Article) -> dict:
+    """The fields of indexer/segment.py's add_document(), every indexed one analysed in `_terms`.
+
+    The analysis is all here, so that a worker process can do it (indexer/parallel.py).
+    `chars` has no value of its own (its terms are the union of the three text fields';
+    `chars_text` is the text that gives them).
+    """
+    norms = [analysis.normalize(t) for t in (article.title, article.lead, article.body)]
+    terms = {f: dict(analysis.word_counts(n)) for f, n in zip(TEXT_FIELDS, norms)}
+    terms["chars"] = set().union(*map(analysis.char_terms, norms))
     doc = {
         "url": article.url,
         "path": article.path,
@@ -47,21 +69,39 @@ def to_document(article: Article) -> dict:
         "title": article.title,
         "lead": article.lead,
         "body": article.body,
-        "chars": "\n".join((article.title, article.lead, article.body)),
-        "story": story_key(article),
+        "story": story_key(article, norms[2]),
     }
     if article.published is not None:
         # Whoosh's DATETIME wants naive datetimes: store UTC, re-attach it on read.
         doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+    schema = _schema()
+    for name in ("url", "source", "story", "published"):
+        if name in doc:
+            terms[name] = field_terms(schema[name], doc[name])
+    doc["_terms"] = terms
     return doc
 
 
-def story_key(article: Article) -> str:
+def chars_text(article: Article) -> str:
+    """A text whose analysis gives the `chars` terms (Han runs never cross the newlines)."""
+    return "\n".join((article.title, article.lead, article.body))
+
+
+@lru_cache(maxsize=1)
+def _schema() -> Schema:
+    return build_schema()
+
+
+def story_key(article: Article, normalized_body: str | None = None) -> str:
     """A digest of the body's letters and digits (the title's, where there is no body).
 
     Re-posts under another URL differ in title edits and whitespace, not in the body.
     """
-    text = "".join(ch for ch in analysis.normalize(article.body or article.title) if ch.isalnum())
+    if not article.body:
+        normalized_body = analysis.normalize(article.title)
+    elif normalized_body is None:
+        normalized_body = analysis.normalize(article.body)
+    text = "".join(filter(str.isalnum, normalized_body))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 

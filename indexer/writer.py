@@ -200,7 +200,10 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
 
     to_write = plan.documents_to_write()
     if to_write or fresh:
-        writer = ix.writer(limitmb=limitmb)
+        from .parallel import add_articles
+        from .segment import BulkWriter
+
+        writer = BulkWriter(ix, limitmb=limitmb)
         try:
             stale = [url for url, _, indexed in to_write if indexed]
             if stale:
@@ -209,9 +212,11 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                 from whoosh import query as wq
 
                 writer.delete_by_query(wq.Or([wq.Term("url", url) for url in stale]))
-            for url, article, _ in _progress(to_write, progress, "indexing"):
-                if article is not None:
-                    writer.add_document(**_document(article))
+            files = [rel for _, rel, _ in to_write if rel is not None]
+            bar = _progress(None, progress, "indexing", len(files))
+            add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None)
+            if bar is not None:
+                bar.close()
             store.save_state(gen_dir, writer.generation, plan.state)
             if progress:  # the commit writes every posting list: often half of a build
                 sys.stderr.write("writing the index ...\r")
@@ -247,18 +252,14 @@ def _abandon(ix, writer) -> None:
         pass  # the next successful commit cleans up instead
 
 
-def _document(article: Article) -> dict:
-    from .schema import to_document
-
-    return to_document(article)
-
-
-def _progress(items: list, enabled: bool, desc: str):
-    if not enabled or not items:
+def _progress(items: Iterable | None, enabled: bool, desc: str, total: int | None = None):
+    """A tqdm bar over `items` (or, with items None, one to update by hand); or items when disabled."""
+    total = len(items) if total is None else total
+    if not enabled or not total:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, unit="file" if desc == "reading" else "doc", file=sys.stderr,
+    return tqdm(items, desc=desc, total=total, unit="file" if desc == "reading" else "doc", file=sys.stderr,
                 leave=False, dynamic_ncols=True)
 
 
@@ -272,6 +273,11 @@ def _winner_key(item: tuple[str, FileState]):
     return (st.published is not None, st.published or 0.0, st.mtime_ns, rel)
 
 
+# Characters of parsed text kept from the reading pass for the writing pass (~2 bytes each);
+# past it, files are read and parsed again (0.2 ms each) rather than holding a large corpus.
+PARSED_BUDGET = 20_000_000
+
+
 class _Plan:
     """Compares the corpus on disk with the recorded file states and collects what changes."""
 
@@ -280,7 +286,9 @@ class _Plan:
         self.state = dict(old_state)
         self.warn = warn
         self.summary = summary
-        self.parsed: dict[str, Article] = {}
+        self.read_now: set[str] = set()  # files parsed in this run
+        self.parsed: dict[str, Article] = {}  # some of them, kept for the writing pass
+        self._kept = 0
         self.touched_urls: set[str] = set()
         self.abspaths: dict[str, str] = {}
 
@@ -317,7 +325,11 @@ class _Plan:
         for message in article.warnings:
             self.warn(cf.abspath, message)
         self.state[cf.rel] = FileState(size, mtime_ns, digest, article.url, _published_ts(article))
-        self.parsed[cf.rel] = article
+        self.read_now.add(cf.rel)
+        size = len(article.title) + len(article.lead) + len(article.body)
+        if self._kept + size <= PARSED_BUDGET:
+            self.parsed[cf.rel] = article
+            self._kept += size
         self.touched_urls.add(article.url)
         if old is None:
             s.new += 1
@@ -354,12 +366,14 @@ class _Plan:
                 by_url[st.url].append((rel, st))
         return by_url
 
-    def documents_to_write(self) -> list[tuple[str, Article | None, bool]]:
-        """(url, article, in the index now) for each document to (re)write; article None: delete."""
+    def documents_to_write(self) -> list[tuple[str, str | None, bool]]:
+        """(url, file, in the index now) for each document to (re)write; file None: delete.
+
+        `article(file)` gives the file's article."""
         urls = self.touched_urls
         before = self._files_by_url(self.old, urls)
         after = self._files_by_url(self.state, urls)
-        out: list[tuple[str, Article | None, bool]] = []
+        out: list[tuple[str, str | None, bool]] = []
         for url in sorted(urls):
             files = after.get(url)
             indexed = bool(before.get(url))
@@ -369,21 +383,25 @@ class _Plan:
                 continue
             rel, _ = max(files, key=_winner_key)
             previous = max(before[url], key=_winner_key)[0] if before.get(url) else None
-            if rel not in self.parsed and rel == previous:
+            if rel not in self.read_now and rel == previous:
                 continue
-            article = self.parsed.get(rel) or self._reread(rel)
-            if article is not None:
-                out.append((url, article, indexed))
+            out.append((url, rel, indexed))
         return out
 
-    def _reread(self, rel: str) -> Article | None:
-        """A duplicate that was not read this run now wins its URL (its rival is gone)."""
+    def article(self, rel: str) -> Article | None:
+        """The article of a file to write: kept from the reading pass, or read again.
+
+        Files are read again when the reading pass kept PARSED_BUDGET characters already,
+        and for a duplicate that was not read this run but now wins its URL (its rival is gone)."""
+        article = self.parsed.pop(rel, None)
+        if article is not None:
+            return article
         path = self.abspaths.get(rel, rel)
         try:
             data, _, _ = _read(path)
             return parse_article(data, rel)
         except (OSError, ArticleParseError) as exc:
-            self.warn(path, f"cannot re-read duplicate: {exc}")
+            self.warn(path, f"cannot read again: {exc}")
             return None
 
     def duplicates(self) -> int:

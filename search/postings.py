@@ -17,17 +17,25 @@ import math
 from dataclasses import dataclass, field
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 _LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
 
 
 def _leaf_postings(segreader, fieldname: str, term: str, base: int, out: dict[int, int]) -> None:
+    terms = segreader._terms
     btext = segreader._text_to_bytes(fieldname, term)
     try:
-        m = segreader._terms.matcher(fieldname, btext, segreader.schema[fieldname].format)
-    except KeyError:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
         return
+    if info.is_inlined():  # short lists live in the term table (indexer/segment.py)
+        ids, weights, _ = info.inlined_postings()
+        for docnum, weight in zip(ids, weights):
+            out[docnum + base] = weight
+        return
+    m = terms.matcher(fieldname, btext, segreader.schema[fieldname].format)
     while m.is_active():
         m._read_ids()
         m._read_weights()
@@ -51,19 +59,12 @@ class Postings:
         if found is None:
             found = {}
             for segreader, base in self.reader.leaf_readers():
-                if (fieldname, term) in segreader:
-                    _leaf_postings(segreader, fieldname, term, base, found)
+                _leaf_postings(segreader, fieldname, term, base, found)
             self._cache[key] = found
         return found
 
     def docs(self, fieldname: str, term: str) -> set[int]:
         return set(self.get(fieldname, term))
-
-    def prefix_docs(self, fieldname: str, prefix: str) -> set[int]:
-        out: set[int] = set()
-        for term in self.reader.expand_prefix(fieldname, prefix):
-            out.update(self.get(fieldname, term.decode("utf-8") if isinstance(term, bytes) else term))
-        return out
 
     def lengths(self, fieldname: str) -> list[int]:
         """Every document's length in tokens of `fieldname`, by docnum."""

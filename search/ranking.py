@@ -96,8 +96,7 @@ def _literal_candidates(postings: Postings, needle: str) -> set[int] | None:
         if not is_han:
             parts = [_all_words(postings, analysis.query_words(run), TEXT_FIELDS)]
         elif len(run) == 1:
-            # Every character is indexed as the first of a bigram or as a run's last character.
-            parts = [postings.prefix_docs("chars", run)]
+            parts = [postings.docs("chars", run)]  # every Han character is a term of its own
         else:
             parts = [postings.docs("chars", run[i:i + 2]) for i in range(len(run) - 1)]
         for docs in parts:

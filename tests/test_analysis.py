@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import Counter
 import html
 import logging
 import os
@@ -240,7 +241,7 @@ def test_query_mode_yields_base_words_with_consecutive_positions():
     assert [g[0] for g in got] == query_words(text)
     # The bigram analyzer is the same in both modes.
     bi = za.bigram_analyzer()
-    assert [t.text for t in bi("人民", mode="query")] == [t.text for t in bi("人民")] == ["人民", "民"]
+    assert [t.text for t in bi("人民", mode="query")] == [t.text for t in bi("人民")] == ["人", "人民", "民"]
 
 
 def test_analyzers_pickle_and_compare():
@@ -277,20 +278,29 @@ def test_rjieba_is_imported_lazily():
 
 
 def test_bigrams_exact():
-    assert bigram_tokens("中华人民") == [("中华", 0, 0, 2), ("华人", 1, 1, 3), ("人民", 2, 2, 4), ("民", 3, 3, 4)]
+    assert bigram_tokens("中华人民") == [
+        ("中", 0, 0, 1), ("中华", 1, 0, 2), ("华", 2, 1, 2), ("华人", 3, 1, 3),
+        ("人", 4, 2, 3), ("人民", 5, 2, 4), ("民", 6, 3, 4),
+    ]
     assert bigram_tokens("中") == [("中", 0, 0, 1)]
-    assert bigram_tokens("人质") == [("人质", 0, 0, 2), ("质", 1, 1, 2)]
+    assert bigram_tokens("人质") == [("人", 0, 0, 1), ("人质", 1, 0, 2), ("质", 2, 1, 2)]
     assert bigram_tokens("") == []
 
 
 def test_bigrams_split_by_punctuation_and_latin():
-    assert bigram_tokens("中国，人民abc日本") == [
-        ("中国", 0, 0, 2), ("国", 1, 1, 2),
-        ("人民", 2, 3, 5), ("民", 3, 4, 5),
-        ("日本", 4, 8, 10), ("本", 5, 9, 10),
-    ]
+    assert [t for t, _, _, _ in bigram_tokens("中国，人民abc日本")] == [
+        "中", "中国", "国", "人", "人民", "民", "日", "日本", "本"]
     assert bigram_tokens("COVID-19, iPhone 5G!") == []
-    assert bigram_tokens("ＡＢ\uf98a量") == [("力量", 0, 2, 4), ("量", 1, 3, 4)]
+    assert bigram_tokens("ＡＢ\uf98a量") == [("力", 0, 2, 3), ("力量", 1, 2, 4), ("量", 2, 3, 4)]
+
+
+def test_fast_path_terms_equal_the_tokenizers():
+    """segment.py indexes word_counts/char_terms; queries and Whoosh's own writer use the tokenizers."""
+    for text in ("卡塔尔斡旋哈马斯释放人质", "COVID-19疫情下的中华人民共和国成立纪念日", "iPhone与5G：G7峰会",
+                 "", "中", "ＡＢ\uf98a量 ok"):
+        norm = normalize(text)
+        assert za.word_counts(norm) == Counter(t for t, _, _, _ in tokens(text))
+        assert za.char_terms(norm) == {t for t, _, _, _ in bigram_tokens(text)}
 
 
 # --- properties -----------------------------------------------------------------------
@@ -318,6 +328,9 @@ def test_tokens_are_well_formed(text):
         assert norm[s:e] == term and len(term) in (1, 2) and all(map(za.is_han, term))
         assert s >= last_start
         last_start = s
+    # the indexer's fast path (segment.py) gives the same terms
+    assert za.word_counts(norm) == Counter(t for t, _, _, _ in toks)
+    assert za.char_terms(norm) == {t for t, _, _, _ in bigram_tokens(text)}
 
 
 def test_split_runs():

@@ -795,9 +795,9 @@ SIGINT_POINTS = {
     "while reading files": "from indexer import writer\n_r = writer._read\n_n = [0]\n"
                            "def f(p):\n    _n[0] += 1\n    if _n[0] == 10: os.kill(os.getpid(), signal.SIGINT)\n"
                            "    return _r(p)\nwriter._read = f",
-    "while indexing documents": "from indexer import writer\n_r = writer._document\n_n = [0]\n"
+    "while indexing documents": "from indexer import parallel\n_r = parallel.to_document\n_n = [0]\n"
                                 "def f(a):\n    _n[0] += 1\n    if _n[0] == 100: os.kill(os.getpid(), signal.SIGINT)\n"
-                                "    return _r(a)\nwriter._document = f",
+                                "    return _r(a)\nparallel.to_document = f",
     "inside the commit, new segment written": "from whoosh.writing import SegmentWriter as W\n_r = W._finalize_segment\n"
                                               "def f(self):\n    s = _r(self); os.kill(os.getpid(), signal.SIGINT); return s\n"
                                               "W._finalize_segment = f",
@@ -844,6 +844,112 @@ def test_ctrl_c_during_start_up(small_copy):
     assert stored(index_dir) == before
     assert r.returncode == 130, r.stderr
     assert one_line(r.stderr) == INTERRUPTED
+
+
+# ---------------------------------------------------------------- the second indexing process
+# A large batch is split with a forked child (indexer/parallel.py); the lab's 80 documents are
+# made large enough by lowering PARALLEL_FROM. The child writes the pid it runs as to a file.
+
+TWO_PROCESSES = """
+import os, signal
+from indexer import parallel
+parallel.PARALLEL_FROM = 10
+PARENT = os.getpid()
+_child = parallel._child
+def child(*a):
+    open({pidfile!r}, "w").write(str(os.getpid()))
+    return _child(*a)
+parallel._child = child
+_doc = parallel.to_document
+_n = [0]
+def to_document(a):
+    _n[0] += 1
+    {fault}
+    return _doc(a)
+parallel.to_document = to_document
+"""
+
+
+def two_processes(tmp_path: Path, fault: str = "pass", extra: str = "") -> tuple[str, Path]:
+    pidfile = tmp_path / "child.pid"
+    return TWO_PROCESSES.format(pidfile=str(pidfile), fault=fault) + textwrap.dedent(extra), pidfile
+
+
+def _exited(pid: int, timeout: float = 30) -> bool:
+    """Whether process `pid` is gone (or a zombie: it has exited) within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                if any(line.startswith("State:") and "Z" in line.split()[1] for line in f):
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_two_processes_update_the_index(lab, tmp_path):
+    code, pidfile = two_processes(tmp_path)
+    index_dir = _fresh_copy(lab, tmp_path / "index")
+    r = faulty(code, "index", lab.corpus, "--index", index_dir, "-q")
+    assert r.returncode == 0, r.stderr
+    assert pidfile.is_file()  # the second process did run
+    assert stored(index_dir) == lab.new
+    assert _hits(index_dir) == lab.query_totals[1]
+    _completes(lab, index_dir)
+
+
+def test_killed_parent_leaves_the_index_and_stops_the_child(lab, tmp_path):
+    code, pidfile = two_processes(tmp_path, "if os.getpid() == PARENT and _n[0] == 20: "
+                                            "time.sleep(0.5); os.kill(PARENT, signal.SIGKILL)", "import time")
+    index_dir = _fresh_copy(lab, tmp_path / "index")
+    r = faulty(code, "index", lab.corpus, "--index", index_dir, "-q")
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert _exited(int(pidfile.read_text()))  # orphaned, it stops instead of writing on
+    assert _after_crash(lab, index_dir) == "old"
+    _completes(lab, index_dir)
+
+
+def test_killed_child_fails_the_run_cleanly(lab, tmp_path):
+    code, _ = two_processes(tmp_path, "if os.getpid() != PARENT and _n[0] == 5: os.kill(os.getpid(), signal.SIGKILL)")
+    index_dir = _fresh_copy(lab, tmp_path / "index")
+    r = faulty(code, "index", lab.corpus, "--index", index_dir, "-q")
+    assert r.returncode == 74, r.stderr
+    line = one_line(r.stderr)
+    assert "second indexing process died" in line and "intact" in line
+    assert stored(index_dir) == lab.old
+    _completes(lab, index_dir)
+
+
+def test_full_disk_in_the_child_says_so(lab, tmp_path):
+    child_only = ENOSPC_AFTER.format(budget=0).replace(
+        "        _budget[0] -= len(b)", "        _budget[0] -= len(b) if os.getpid() != PARENT else 0")
+    assert "PARENT" in child_only
+    code, _ = two_processes(tmp_path, extra=child_only)
+    index_dir = _fresh_copy(lab, tmp_path / "index")
+    r = faulty(code, "index", lab.corpus, "--index", index_dir, "-q")
+    assert r.returncode == 74, r.stderr
+    line = one_line(r.stderr)
+    assert "no space left on device" in line.lower() and "intact" in line
+    assert stored(index_dir) == lab.old
+    _completes(lab, index_dir)
+
+
+def test_ctrl_c_to_the_process_group_with_two_processes(lab, tmp_path):
+    """A terminal's Ctrl-C reaches both processes: the parent reports it, the child goes."""
+    code, pidfile = two_processes(tmp_path, "if os.getpid() == PARENT and _n[0] == 20: "
+                                            "time.sleep(0.3); os.killpg(0, signal.SIGINT)", "import time")
+    index_dir = _fresh_copy(lab, tmp_path / "index")
+    # its own session: the group's SIGINT must not reach this test runner
+    r = subprocess.run([*driver(code), "index", str(lab.corpus), "--index", str(index_dir), "-q"],
+                       capture_output=True, text=True, errors="replace", timeout=120, env=ENV,
+                       start_new_session=True)
+    assert r.returncode == 130, r.stderr
+    assert one_line(r.stderr) == INTERRUPTED
+    assert _exited(int(pidfile.read_text()))
+    assert stored(index_dir) == lab.old
+    _completes(lab, index_dir)
 
 
 # ---------------------------------------------------------------- full disk

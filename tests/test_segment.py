@@ -1,0 +1,222 @@
+"""indexer/segment.py and indexer/parallel.py: the segments they write are the ones Whoosh would.
+
+The reference is Whoosh's own SegmentWriter fed the same documents: every term, posting
+(document, weight, value), term statistic, field length and stored field must be equal, read
+back through Whoosh's own readers. Then the writer's other paths: several segments under a
+small memory bound, merges of small segments (postings fed back through the pool protocol),
+and a build split between two processes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+
+import indexer.parallel as parallel
+import search
+from indexer import schema as S
+from indexer import store, update_index
+from indexer.reader import parse_article
+from indexer.segment import INLINE_LIMIT, BulkWriter
+
+from .conftest import POOL, SEED, pool_files
+
+INDEXED = ("title", "lead", "body", "chars", "url", "source", "published", "story")
+
+
+def sample_articles(n: int):
+    """n real articles spread over the pool (the seed alone without the pool)."""
+    files = pool_files()[:: max(1, 4470 // n)][:n] if POOL.is_dir() else [SEED]
+    return [parse_article(p.read_bytes(), p.name) for p in files]
+
+
+def build(path: Path, articles, bulk: bool, memory_limit: int | None = None):
+    path.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(path), S.build_schema())
+    w = BulkWriter(ix) if bulk else ix.writer()
+    if memory_limit is not None:
+        w.memory_limit = memory_limit
+    for a in articles:
+        doc = S.to_document(a)
+        if not bulk:  # Whoosh's own writer analyses the values: give it `chars` as text
+            doc.pop("_terms")
+            doc["chars"] = S.chars_text(a)
+        w.add_document(**doc)
+    w.commit()
+    return whoosh_index.open_dir(str(path))
+
+
+def postings(reader, field, term):
+    m = reader.postings(field, term)
+    out = []
+    while m.is_active():
+        # An inlined presence-only posting reads back '' where a block reads None.
+        out.append((m.id(), m.weight(), m.value() or None))
+        m.next()
+    return out
+
+
+def term_stats(reader, field, term):
+    i = reader.term_info(field, term)
+    return (i.weight(), i.doc_frequency(), i.min_length(), i.max_length(), i.max_weight(), i.min_id(), i.max_id())
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    root = tmp_path_factory.mktemp("segment")
+    articles = sample_articles(300)
+    return articles, build(root / "bulk", articles, True).reader(), build(root / "whoosh", articles, False).reader()
+
+
+def test_same_terms_postings_and_statistics_as_whoosh(pair):
+    _, ours, theirs = pair
+    assert ours.doc_count_all() == theirs.doc_count_all()
+    inlined = blocks = 0
+    for field in INDEXED:
+        terms = list(ours.lexicon(field))
+        assert terms == list(theirs.lexicon(field)), field
+        assert ours.field_length(field) == theirs.field_length(field), field
+        for term in terms:
+            assert postings(ours, field, term) == postings(theirs, field, term), (field, term)
+            assert term_stats(ours, field, term) == term_stats(theirs, field, term), (field, term)
+            inlined += ours.term_info(field, term).is_inlined()
+            blocks += ours.doc_frequency(field, term) > 128
+    assert inlined and (blocks or not POOL.is_dir())  # both kinds of posting list were compared
+
+
+def test_same_stored_fields_and_lengths_as_whoosh(pair):
+    _, ours, theirs = pair
+    for d in range(ours.doc_count_all()):
+        assert ours.stored_fields(d) == theirs.stored_fields(d)
+        for field in ("title", "lead", "body"):
+            assert ours.doc_field_length(d, field) == theirs.doc_field_length(d, field)
+
+
+def test_short_posting_lists_are_inlined_in_the_term_table(pair):
+    _, ours, _ = pair
+    for field in ("chars", "body"):
+        for term in list(ours.lexicon(field))[:500]:
+            assert ours.term_info(field, term).is_inlined() == (ours.doc_frequency(field, term) <= INLINE_LIMIT)
+
+
+def test_memory_bound_writes_several_segments_with_the_same_content(pair, tmp_path):
+    articles, ours, _ = pair
+    small = build(tmp_path / "small", articles, True, memory_limit=2**20)
+    assert len(small._segments()) > 2
+    r = small.reader()
+    assert r.doc_count_all() == ours.doc_count_all()
+    by_url = {r.stored_fields(d)["url"]: d for d in range(r.doc_count_all())}
+    for term in ("中国", "香港", "的"):
+        got = {r.stored_fields(d)["url"] for d in r.postings("chars", term).all_ids()} \
+            if ("chars", term) in r else set()
+        want = {ours.stored_fields(d)["url"] for d in ours.postings("chars", term).all_ids()} \
+            if ("chars", term) in ours else set()
+        assert got == want
+    assert set(by_url) == {ours.stored_fields(d)["url"] for d in range(ours.doc_count_all())}
+
+
+def corpus_of(tmp_path: Path, articles_bytes: list[bytes]) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, data in enumerate(articles_bytes):
+        (corpus / f"a{i:03d}.md").write_bytes(data)
+    return corpus
+
+
+def real_files(n: int) -> list[bytes]:
+    if not POOL.is_dir():
+        pytest.skip("needs the shared article pool")
+    seen, out = set(), []
+    for p in pool_files()[::7]:
+        a = parse_article(p.read_bytes(), p.name)
+        if a.url not in seen:
+            seen.add(a.url)
+            out.append(p.read_bytes())
+        if len(out) == n:
+            return out
+    return out
+
+
+QUERIES = ("中国", "香港 抗议", '"国家安全法"', "的", "title:美国")
+
+
+def index_content(index_dir: Path) -> dict:
+    """url -> stored fields, and url -> score of every hit of a few queries."""
+    with search.open_index(index_dir) as ix:
+        docs = {d["url"]: d for d in ix._searcher.all_stored_fields()}
+        results = {q: {h.url: h.score for h in ix.search(q, limit=1000)} for q in QUERIES}
+    return {"docs": docs, "results": results}
+
+
+def assert_same_content(a: dict, b: dict, rel: float = 0.0) -> None:
+    assert a["docs"] == b["docs"]
+    for q in QUERIES:
+        assert a["results"][q].keys() == b["results"][q].keys(), q
+        for url, score in a["results"][q].items():
+            assert score == pytest.approx(b["results"][q][url], rel=rel), (q, url)
+
+
+def test_merging_small_segments_keeps_every_posting(tmp_path):
+    """Six small runs: Whoosh's merge policy folds the small segments together through the pool."""
+    data = real_files(60)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    index_dir = tmp_path / "index"
+    for run in range(6):
+        for i in range(run * 10, run * 10 + 10):
+            (corpus / f"a{i:03d}.md").write_bytes(data[i])
+        update_index([corpus], index_dir)
+    gen = store.current_generation_dir(index_dir)
+    assert len(whoosh_index.open_dir(str(gen))._segments()) < 6  # a merge happened
+    update_index([corpus], tmp_path / "fresh")
+    # A merge re-reads document lengths as Whoosh stores them (one byte, lossy): the average
+    # length moves a little, so scores match to 2%, not exactly.
+    assert_same_content(index_content(index_dir), index_content(tmp_path / "fresh"), rel=0.02)
+
+
+def test_two_process_build_equals_one_process_build(tmp_path, monkeypatch):
+    corpus = corpus_of(tmp_path, real_files(120))
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10**9)
+    one = update_index([corpus], tmp_path / "one")
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
+    two = update_index([corpus], tmp_path / "two")
+    assert (one.new, one.documents) == (two.new, two.documents) == (120, 120)
+    segments = whoosh_index.open_dir(str(store.current_generation_dir(tmp_path / "two")))._segments()
+    assert [s.doc_count_all() for s in segments] == [60, 60]
+    assert_same_content(index_content(tmp_path / "one"), index_content(tmp_path / "two"))
+
+
+def test_two_process_build_on_one_core_stays_in_one_process(tmp_path, monkeypatch):
+    corpus = corpus_of(tmp_path, real_files(20))
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 1)
+    update_index([corpus], tmp_path / "ix")
+    assert len(whoosh_index.open_dir(str(store.current_generation_dir(tmp_path / "ix")))._segments()) == 1
+
+
+def test_reading_pass_keeps_a_bounded_number_of_characters(tmp_path, monkeypatch):
+    """Past PARSED_BUDGET the writing pass reads files again: the same index either way."""
+    import indexer.writer as writer_mod
+
+    corpus = corpus_of(tmp_path, real_files(40))
+    update_index([corpus], tmp_path / "kept")
+    monkeypatch.setattr(writer_mod, "PARSED_BUDGET", 5_000)
+    reads: list[str] = []
+    real = writer_mod._read
+    monkeypatch.setattr(writer_mod, "_read", lambda p: reads.append(p) or real(p))
+    update_index([corpus], tmp_path / "reread")
+    assert len(reads) > 40 + 30  # most files were read twice
+    assert_same_content(index_content(tmp_path / "kept"), index_content(tmp_path / "reread"))
+
+
+def test_no_process_is_left_behind(tmp_path, monkeypatch):
+    import multiprocessing
+
+    corpus = corpus_of(tmp_path, real_files(30))
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
+    update_index([corpus], tmp_path / "ix")
+    assert multiprocessing.active_children() == []
+    shutil.rmtree(tmp_path / "ix")
