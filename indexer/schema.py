@@ -15,7 +15,8 @@ import hashlib
 from functools import lru_cache
 from datetime import datetime, timezone
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Existence
 
 from . import analysis
@@ -23,7 +24,7 @@ from .reader import Article
 from .segment import field_terms
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
-SCHEMA_VERSION = 3  # 3: no positions; `chars` presence-only, unscored
+SCHEMA_VERSION = 3  # 3: no positions; `chars` presence-only, unscored; the `text` column
 
 TEXT_FIELDS = ("title", "lead", "body")
 
@@ -42,6 +43,11 @@ def build_schema() -> Schema:
         chars=_presence(TEXT(analyzer=analysis.bigram_analyzer(), phrase=False)),
         # Equal for the same story saved under two URLs; results fold such copies into one hit.
         story=ID(sortable=True),
+        # title, lead and body again, normalised (analysis.normalize), as UTF-8 joined by NULs,
+        # uncompressed: the literal check reads a candidate's text from this column in
+        # microseconds and needs no normalising (~190 us a body), where the stored fields (one
+        # pickle per document, zlib) cost ~45 us to read (see search/ranking.py).
+        text=COLUMN(VarBytesColumn()),
     )
 
 
@@ -70,6 +76,7 @@ def to_document(article: Article) -> dict:
         "lead": article.lead,
         "body": article.body,
         "story": story_key(article, norms[2]),
+        "text": "\0".join(norms).encode("utf-8", "surrogatepass"),
     }
     if article.published is not None:
         # Whoosh's DATETIME wants naive datetimes: store UTC, re-attach it on read.
@@ -108,18 +115,17 @@ def story_key(article: Article, normalized_body: str | None = None) -> str:
 _NO_DATE = 2**64 - 1  # what Whoosh's DATETIME column holds for a document without the field
 
 
-def published_key(reader):
-    """docnum -> a sortable int of the publication time; undated documents get -1 (they sort last).
+def published_keys(reader) -> list[int]:
+    """By docnum, a sortable int of the publication time; undated documents get -1 (they sort last).
 
     Whoosh's own datetime view of the column overflows on undated documents.
     """
-    column = reader.column_reader("published", translate=False)
+    return [-1 if v == _NO_DATE else v for v in reader.column_reader("published", translate=False)]
 
-    def key(docnum: int) -> int:
-        value = column[docnum]
-        return -1 if value == _NO_DATE else value
 
-    return key
+def texts(column, docnum: int) -> dict[str, str]:
+    """The normalised title, lead and body of a document, from (a column_reader of) `text`."""
+    return dict(zip(TEXT_FIELDS, column[docnum].decode("utf-8", "surrogatepass").split("\0", 2)))
 
 
 def key_to_datetime(value: int) -> datetime | None:

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 from indexer import store
 from indexer.errors import IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
-from indexer.schema import key_to_datetime, published_key, stored_published
+from indexer.schema import key_to_datetime, published_keys, stored_published
 
 from . import query as ql
 
@@ -251,8 +251,8 @@ class Index:
         for docnums in groups.values():
             name = s.stored_fields(docnums[0])["source"]
             sources[name] = len(docnums)
-        key = published_key(s.reader())
-        dates = [k for k in map(key, s.reader().all_doc_ids()) if k >= 0]
+        keys = published_keys(s.reader())
+        dates = [k for k in map(keys.__getitem__, s.reader().all_doc_ids()) if k >= 0]
         size = sum(p.stat().st_size for p in self.gen_dir.iterdir() if p.is_file())
         toc = max((p.stat().st_mtime for p in self.gen_dir.glob("*.toc")), default=None)
         return IndexStats(

@@ -20,12 +20,15 @@ candidates, then recency as the tie-breaker.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from indexer import analysis
 from indexer.schema import TEXT_FIELDS
 
 from . import query as ql
+
+Texts = Callable[[int], dict]  # docnum -> normalised {"title", "lead", "body"} (schema.texts)
 from .postings import Postings, bm25f
 from .snippets import literal_in
 
@@ -116,15 +119,11 @@ def _needs_check(leaf: Leaf) -> bool:
     return not (_is_han_run(leaf.needle) and len(leaf.needle) <= 2 and leaf.fields == TEXT_FIELDS)
 
 
-def contains_literal(stored: dict, leaf: Leaf) -> bool:
-    # A normalised Chinese run found in the raw text is found in the normalised text too
-    # (its characters are their own normal form); normalising a body costs ~190 us.
-    han_run = _is_han_run(leaf.needle)
-    texts = [_Text(stored.get(f) or "") for f in leaf.fields]
-    return any(han_run and leaf.needle in t.raw for t in texts) or any(t.has(leaf.needle, False) for t in texts)
+def contains_literal(texts: dict[str, str], leaf: Leaf) -> bool:
+    return any(literal_in(texts[f], leaf.needle) for f in leaf.fields)
 
 
-def match_leaf(searcher, postings: Postings, leaf: Leaf) -> set[int]:
+def match_leaf(texts: Texts, postings: Postings, leaf: Leaf) -> set[int]:
     word_docs: set[int] = set()
     if not leaf.literal_only and leaf.words:
         word_docs = _all_words(postings, leaf.words, leaf.fields)
@@ -133,33 +132,33 @@ def match_leaf(searcher, postings: Postings, leaf: Leaf) -> set[int]:
     if candidates:
         candidates -= word_docs
         if candidates and _needs_check(leaf):
-            candidates = {d for d in candidates if contains_literal(searcher.stored_fields(d), leaf)}
+            candidates = {d for d in candidates if contains_literal(texts(d), leaf)}
         literal_docs = candidates
     return word_docs | literal_docs
 
 
-def evaluate(searcher, postings: Postings, node: ql.Node, leaves: dict[int, Leaf], universe: set[int]) -> set[int]:
+def evaluate(texts: Texts, postings: Postings, node: ql.Node, leaves: dict[int, Leaf], universe: set[int]) -> set[int]:
     if isinstance(node, (ql.Term, ql.Phrase)):
-        return match_leaf(searcher, postings, leaves[id(node)]) & universe
+        return match_leaf(texts, postings, leaves[id(node)]) & universe
     if isinstance(node, ql.Not):
-        return universe - evaluate(searcher, postings, node.node, leaves, universe)
+        return universe - evaluate(texts, postings, node.node, leaves, universe)
     if isinstance(node, ql.Or):
         out: set[int] = set()
         for child in node.nodes:
-            out |= evaluate(searcher, postings, child, leaves, universe)
+            out |= evaluate(texts, postings, child, leaves, universe)
         return out
     # And: positive children first, then subtract the negated ones (no complement needed).
     positives = [c for c in node.nodes if not isinstance(c, ql.Not)]
     negatives = [c.node for c in node.nodes if isinstance(c, ql.Not)]
     out = universe if not positives else None
     for child in positives:
-        docs = evaluate(searcher, postings, child, leaves, universe)
+        docs = evaluate(texts, postings, child, leaves, universe)
         out = docs if out is None else out & docs
         if not out:
             break
     for child in negatives:
         if out:
-            out = out - evaluate(searcher, postings, child, leaves, universe)
+            out = out - evaluate(texts, postings, child, leaves, universe)
     return out or set()
 
 
@@ -167,19 +166,19 @@ def positive_leaves(node: ql.Node, leaves: dict[int, Leaf]) -> list[Leaf]:
     return [leaves[id(n)] for n in ql.positive_leaves(node)]
 
 
-def rank(searcher, postings: Postings, docs: set[int], positive: list[Leaf]) -> dict[int, float]:
+def rank(texts: Texts, postings: Postings, docs: set[int], positive: list[Leaf]) -> dict[int, float]:
     """Score of every matched document: BM25F over the word fields, plus literal bonuses at the top."""
     words = list(dict.fromkeys((w, leaf.fields) for leaf in positive for w in leaf.words))
     score = dict.fromkeys(docs, 0.0)
     score.update(bm25f(postings, words, docs, FIELD_BOOSTS, BM25_B, BM25_K1))
     needles = [leaf.needle for leaf in positive if leaf.needle]
     for docnum in heapq.nlargest(RERANK_DEPTH, score, key=score.__getitem__):
-        score[docnum] += literal_bonus(searcher.stored_fields(docnum), needles)
+        score[docnum] += literal_bonus(texts(docnum), needles)
     return score
 
 
 def add_recency(score: dict[int, float], date) -> None:
-    """`date`: docnum -> published_key (Whoosh's microsecond count, -1 when undated)."""
+    """`date`: docnum -> its schema.published_keys value (Whoosh's microsecond count, -1 when undated)."""
     if not RECENCY_WEIGHT or not score:
         return
     newest = max(map(date, score))
@@ -189,29 +188,12 @@ def add_recency(score: dict[int, float], date) -> None:
             score[d] += RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE)
 
 
-class _Text:
-    """A stored text, normalised only when the raw check cannot decide (see contains_literal)."""
-
-    def __init__(self, raw: str):
-        self.raw = raw
-        self._normalised: str | None = None
-
-    def has(self, needle: str, han_run: bool) -> bool:
-        if han_run and needle in self.raw:
-            return True
-        if self._normalised is None:
-            self._normalised = analysis.normalize(self.raw)
-        return literal_in(self._normalised, needle)
-
-
-def literal_bonus(stored: dict, needles: list[str]) -> float:
-    title = _Text(stored.get("title") or "")
-    text = _Text((stored.get("lead") or "") + "\n" + (stored.get("body") or ""))
+def literal_bonus(texts: dict[str, str], needles: list[str]) -> float:
+    title, text = texts["title"], texts["lead"] + "\n" + texts["body"]
     bonus = 0.0
     for needle in needles:
-        han_run = _is_han_run(needle)
-        if title.has(needle, han_run):
+        if literal_in(title, needle):
             bonus += TITLE_LITERAL_BONUS
-        elif text.has(needle, han_run):
+        elif literal_in(text, needle):
             bonus += TEXT_LITERAL_BONUS
     return bonus

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from indexer.schema import published_key, stored_published
+import heapq
+from functools import partial
+
+from indexer.schema import published_keys, stored_published, texts
 
 from . import query as ql
 from .api import Hit, Hits
@@ -40,6 +43,41 @@ def fold_copies(story, order: list[int]) -> tuple[list[int], dict[int, list[int]
     return kept, copies
 
 
+def _top(docs: set[int], key, score: dict[int, float] | None, n: int) -> list[int]:
+    """The first n of `docs` in descending `key` order, without sorting them all.
+
+    With scores, only documents within 1e-6 of the n-th best score can be among the first n
+    (the key rounds scores to 6 places): a few instead of every match of a common word."""
+    if n >= len(docs):
+        return sorted(docs, key=key, reverse=True)
+    if score is not None:
+        floor = heapq.nlargest(n, score.values())[-1] - 1e-6
+        docs = [d for d, s in score.items() if s >= floor]
+    return heapq.nlargest(n, docs, key=key)
+
+
+def _page(docs: set[int], key, score, story: list | None, offset: int, limit: int):
+    """The page of hits (docnums) in order, and with `story`, each hit's other copies."""
+    want = len(docs) if limit == 0 else offset + limit
+    if story is None:
+        return _top(docs, key, score, want)[offset:], {}
+    n = 4 * want
+    while True:  # fold the best n; fetch more while copies leave fewer than `want` stories
+        order, _ = fold_copies(story, _top(docs, key, score, n))
+        if len(order) >= want or n >= len(docs):
+            break
+        n *= 4
+    page = order[offset:want]
+    # a hit's copies are all the matches of its story, not only those among the best n
+    first = {story[d]: d for d in page}
+    copies: dict[int, list[int]] = {}
+    for d in docs:
+        head = first.get(story[d])
+        if head is not None and head != d:
+            copies.setdefault(head, []).append(d)
+    return page, {h: sorted(c, key=key, reverse=True) for h, c in copies.items()}
+
+
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
                limit, offset, since, until, sources, sort, fold) -> Hits:
     """`cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
@@ -47,29 +85,33 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
     leaves = prepare(tree)
     if "live" not in cache:
-        cache["live"] = frozenset(reader.all_doc_ids())  # is_deleted() per document is slow
-    universe = set(cache["live"])
+        # Per document, is_deleted() and Whoosh's column readers cost microseconds each: read
+        # once per snapshot what every query needs for every match.
+        cache["live"] = frozenset(reader.all_doc_ids())
+        cache["date"] = published_keys(reader)
+        cache["story"] = list(reader.column_reader("story"))
+        cache["texts"] = partial(texts, reader.column_reader("text"))
+    universe = cache["live"]
     allowed = _filter_docs(searcher, since, until, sources)
     if allowed is not None:
-        universe &= allowed
-    docs = evaluate(searcher, postings, tree, leaves, universe) & universe
+        universe = universe & allowed
+    text_of = cache["texts"]
+    docs = evaluate(text_of, postings, tree, leaves, universe) & universe
     positive = positive_leaves(tree, leaves)
-    date = published_key(reader)
-    story = reader.column_reader("story")
+    date = cache["date"].__getitem__
+    story = cache["story"]
 
     if sort == "date":
-        order = sorted(docs, key=lambda d: (date(d), -d), reverse=True)
+        key = lambda d: (date(d), -d)  # noqa: E731
+        score = None
     else:
-        score = rank(searcher, postings, docs, positive)
+        score = rank(text_of, postings, docs, positive)
         add_recency(score, date)
-        order = sorted(docs, key=lambda d: (round(score[d], 6), date(d), -d), reverse=True)
-    copies: dict[int, list[int]] = {}
-    if fold:
-        order, copies = fold_copies(story, order)
-    page = order[offset:] if limit == 0 else order[offset:offset + limit]
-    if sort == "date":  # the order needs no scores: score only what is shown
-        score = rank(searcher, postings, set(page), positive)
-    total = len(order) if fold else len(docs)
+        key = lambda d: (round(score[d], 6), date(d), -d)  # noqa: E731
+    page, copies = _page(docs, key, score, story if fold else None, offset, limit)
+    if score is None:  # the date order needs no scores: score only what is shown
+        score = rank(text_of, postings, set(page), positive)
+    total = len({story[d] for d in docs}) if fold else len(docs)
     needles = _needles(positive)
     hits = [_hit(searcher, d, offset + i + 1, score.get(d, 0.0), needles, copies.get(d, []))
             for i, d in enumerate(page)]
