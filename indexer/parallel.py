@@ -18,6 +18,7 @@ platforms without fork stay in one process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -48,7 +49,13 @@ def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[in
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(writer, files[half:], load, send, os.getpid()), daemon=True)
-    child.start()
+    # The child's garbage collector would write to every object it inherits, copying each page
+    # the two processes share: frozen objects are left alone.
+    gc.freeze()
+    try:
+        child.start()
+    finally:
+        gc.unfreeze()
     send.close()
     try:
         _add(writer, files[:half], load, advance)

@@ -108,7 +108,7 @@ def update_index(
     wait: float = 5.0,
     progress: bool = False,
     on_warning: Warn | None = None,
-    limitmb: int = 256,
+    limitmb: int = 128,
     userdict: str | os.PathLike | None = None,
 ) -> IndexSummary:
     """Index new and changed article files, drop deleted ones; return the run's counts.
@@ -120,6 +120,8 @@ def update_index(
     rebuild (another version, or another user dictionary), UserDictError,
     CorpusNotFound, IndexUnusable and IndexWriteFailed. Whatever happens, the
     previous index stays readable: nothing is visible to searchers before the final commit.
+    `limitmb`: megabytes of postings held in memory (by both processes together, see
+    parallel.py) before a segment is written and another begun.
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
@@ -275,7 +277,7 @@ def _winner_key(item: tuple[str, FileState]):
 
 # Characters of parsed text kept from the reading pass for the writing pass (~2 bytes each);
 # past it, files are read and parsed again (0.2 ms each) rather than holding a large corpus.
-PARSED_BUDGET = 20_000_000
+PARSED_BUDGET = 8_000_000
 
 
 class _Plan:
