@@ -104,6 +104,8 @@ def test_short_posting_lists_are_inlined_in_the_term_table(pair):
 
 def test_memory_bound_writes_several_segments_with_the_same_content(pair, tmp_path):
     articles, ours, _ = pair
+    if len(articles) < 100:
+        pytest.skip("needs the shared article pool (the seed alone fits any bound)")
     small = build(tmp_path / "small", articles, True, memory_limit=2**20)
     assert len(small._segments()) > 2
     r = small.reader()
