@@ -5,8 +5,8 @@ frequencies: they drive ranking. `chars` carries the Han characters and
 character bigrams of the same text, presence only: it guarantees that any
 literal Chinese run is found, whatever jieba made of it (see analysis.py).
 
-No field keeps token positions: quoted phrases are confirmed on the stored
-text (search/ranking.py), and positions cost a fifth of a build.
+No field keeps token positions: quoted phrases are confirmed on the text
+(search/ranking.py), so positions would only cost build time and space.
 """
 
 from __future__ import annotations
