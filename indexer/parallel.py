@@ -57,9 +57,10 @@ def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[in
     finally:
         gc.unfreeze()
     send.close()
+    channel = _Channel(receive, advance)
     try:
-        _add(writer, files[:half], load, advance)
-        writer.add_segments(_child_result(receive, advance))
+        _add(writer, files[:half], load, channel.advance)
+        writer.add_segments(channel.result())
     finally:
         if child.is_alive():
             child.kill()
@@ -76,18 +77,38 @@ def _add(writer, files: Sequence[str], load: Load, advance: Callable[[int], None
             advance(_TICK if i % _TICK == 0 else i % _TICK)
 
 
-def _child_result(receive, advance: Callable[[int], None]) -> list:
-    while True:
+class _Channel:
+    """The child's messages: progress ticks, then its segments or its error.
+
+    Ticks are passed on as the parent goes (the progress bar shows both halves), the
+    outcome is kept until the parent asks for it."""
+
+    def __init__(self, receive, advance: Callable[[int], None]):
+        self._receive, self._advance = receive, advance
+        self._outcome: tuple | None = None
+
+    def advance(self, n: int) -> None:
+        self._advance(n)
+        while self._outcome is None and self._receive.poll():
+            self._take()
+
+    def result(self) -> list:
+        while self._outcome is None:
+            self._take()
+        kind, value = self._outcome
+        if kind == "error":
+            raise value
+        return value
+
+    def _take(self) -> None:
         try:
-            kind, value = receive.recv()
+            kind, value = self._receive.recv()
         except EOFError:
             raise OSError("the second indexing process died before finishing its segment") from None
         if kind == "tick":
-            advance(value)
-        elif kind == "error":
-            raise value
+            self._advance(value)
         else:
-            return value
+            self._outcome = (kind, value)
 
 
 def _child(writer, files: Sequence[str], load: Load, send, parent: int) -> None:

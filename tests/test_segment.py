@@ -222,3 +222,35 @@ def test_no_process_is_left_behind(tmp_path, monkeypatch):
     update_index([corpus], tmp_path / "ix")
     assert multiprocessing.active_children() == []
     shutil.rmtree(tmp_path / "ix")
+
+
+def test_progress_counts_both_processes(tmp_path, monkeypatch):
+    import indexer.writer as writer_mod
+
+    class Bar:
+        def __init__(self):
+            self.steps: list[int] = []
+
+        def update(self, n):
+            self.steps.append(n)
+
+        def close(self):
+            pass
+
+    bars = []
+    real = writer_mod._progress
+
+    def progress(items, enabled, desc, total=None):
+        if desc != "indexing":
+            return real(items, enabled, desc, total)
+        bars.append(Bar())
+        return bars[-1]
+
+    corpus = corpus_of(tmp_path, real_files(300))
+    monkeypatch.setattr(writer_mod, "_progress", progress)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "_TICK", 8)
+    update_index([corpus], tmp_path / "ix", progress=True)
+    (bar,) = bars
+    assert sum(bar.steps) == 300  # both halves, every article once
+    assert len(bar.steps) > 300 // 8  # in steps as they went, not at the end
