@@ -21,60 +21,71 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 from collections.abc import Callable, Sequence
 
 from .reader import Article
 from .schema import to_document
 
-Load = Callable[[str], "Article | None"]
+Load = Callable[[str], "tuple[Article | None, str | None]"]  # file -> (article, or None and why)
+Problems = list[tuple[str, str]]  # (file, why it was not written)
 
 PARALLEL_FROM = 400  # articles; below this, forking costs more than it saves
-_TICK = 64  # the child reports progress every _TICK articles
+_TICK = 64  # progress is reported every _TICK articles
 
 
 def can_fork() -> bool:
     return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[int], None]) -> None:
-    """Add the article of every file (`load(file)`; None: skip it) to `writer`, a segment.BulkWriter.
+def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[int], None]) -> Problems:
+    """Add the article of every file (`load(file)`) to `writer`, a segment.BulkWriter.
 
-    `advance(n)` is called as they are added."""
+    `advance(n)` is called as they are added. Returns the files that `load` could not give,
+    with the reason, from both processes: the caller reports them (the child cannot)."""
     if len(files) < PARALLEL_FROM or not can_fork():
-        _add(writer, files, load, advance)
-        return
+        return _add(writer, files, load, advance)
     half = len(files) // 2
+    limit = writer.memory_limit
     writer.memory_limit //= 2  # the child's writer gets the same: the bound is for both
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(writer, files[half:], load, send, os.getpid()), daemon=True)
-    # The child's garbage collector would write to every object it inherits, copying each page
-    # the two processes share: frozen objects are left alone.
-    gc.freeze()
     try:
-        child.start()
-    finally:
-        gc.unfreeze()
-    send.close()
-    channel = _Channel(receive, advance)
-    try:
-        _add(writer, files[:half], load, channel.advance)
-        writer.add_segments(channel.result())
+        # The child's garbage collector would write to every object it inherits, copying each
+        # page the two processes share: frozen objects are left alone.
+        gc.freeze()
+        try:
+            child.start()
+        finally:
+            gc.unfreeze()
+            send.close()
+        channel = _Channel(receive, advance)
+        problems = _add(writer, files[:half], load, channel.advance)
+        segments, theirs = channel.result()
+        writer.add_segments(segments)
+        return problems + theirs
     finally:
         if child.is_alive():
             child.kill()
-        child.join()
+        if child.pid is not None:
+            child.join()
         receive.close()
+        writer.memory_limit = limit
 
 
-def _add(writer, files: Sequence[str], load: Load, advance: Callable[[int], None]) -> None:
+def _add(writer, files: Sequence[str], load: Load, advance: Callable[[int], None]) -> Problems:
+    problems: Problems = []
     for i, file in enumerate(files, 1):
-        article = load(file)
+        article, problem = load(file)
         if article is not None:
             writer.add_document(**to_document(article))
+        else:
+            problems.append((file, problem or "not read"))
         if i % _TICK == 0 or i == len(files):
             advance(_TICK if i % _TICK == 0 else i % _TICK)
+    return problems
 
 
 class _Channel:
@@ -92,7 +103,7 @@ class _Channel:
         while self._outcome is None and self._receive.poll():
             self._take()
 
-    def result(self) -> list:
+    def result(self) -> tuple[list, Problems]:
         while self._outcome is None:
             self._take()
         kind, value = self._outcome
@@ -105,6 +116,8 @@ class _Channel:
             kind, value = self._receive.recv()
         except EOFError:
             raise OSError("the second indexing process died before finishing its segment") from None
+        except Exception as exc:  # a message that does not unpickle
+            raise OSError(f"the second indexing process sent an unreadable message ({exc!r})") from None
         if kind == "tick":
             self._advance(value)
         else:
@@ -116,17 +129,25 @@ def _child(writer, files: Sequence[str], load: Load, send, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         sibling = writer.sibling()
-        for i, file in enumerate(files, 1):
-            article = load(file)
-            if article is not None:
-                sibling.add_document(**to_document(article))
-            if i % _TICK == 0:
-                if os.getppid() != parent:  # orphaned (the parent was killed): stop writing
-                    os._exit(1)
-                send.send(("tick", _TICK))
-        if len(files) % _TICK:
-            send.send(("tick", len(files) % _TICK))
-        send.send(("done", sibling.finish_segments()))
+
+        def advance(n: int) -> None:
+            if os.getppid() != parent:  # orphaned (the parent was killed): stop writing
+                os._exit(1)
+            send.send(("tick", n))
+
+        problems = _add(sibling, files, load, advance)
+        send.send(("done", (sibling.finish_segments(), problems)))
     except BaseException as exc:  # noqa: BLE001 -- handed to the parent, which raises it
-        # OSError keeps its errno across the pipe (a full disk is told as such); others become text.
-        send.send(("error", exc if isinstance(exc, OSError) else RuntimeError(f"indexing process: {exc!r}")))
+        send.send(("error", _portable(exc)))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception as the parent can unpickle it: an OSError keeps its errno (a full disk is
+    told as such), anything else becomes text."""
+    if isinstance(exc, OSError):
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return exc
+        except Exception:
+            return OSError(exc.errno, exc.strerror or str(exc), exc.filename)
+    return RuntimeError(f"indexing process: {exc!r}")

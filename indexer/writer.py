@@ -216,9 +216,11 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                 writer.delete_by_query(wq.Or([wq.Term("url", url) for url in stale]))
             files = [rel for _, rel, _ in to_write if rel is not None]
             bar = _progress(None, progress, "indexing", len(files))
-            add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None)
+            problems = add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None)
             if bar is not None:
                 bar.close()
+            for rel, reason in problems:
+                plan.not_written(rel, reason)
             store.save_state(gen_dir, writer.generation, plan.state)
             if progress:  # the commit writes every posting list: often half of a build
                 sys.stderr.write("writing the index ...\r")
@@ -390,21 +392,33 @@ class _Plan:
             out.append((url, rel, indexed))
         return out
 
-    def article(self, rel: str) -> Article | None:
-        """The article of a file to write: kept from the reading pass, or read again.
+    def article(self, rel: str) -> tuple[Article | None, str | None]:
+        """The article of a file to write, kept from the reading pass or read again; or None and why.
 
         Files are read again when the reading pass kept PARSED_BUDGET characters already,
-        and for a duplicate that was not read this run but now wins its URL (its rival is gone)."""
+        and for a duplicate that was not read this run but now wins its URL (its rival is gone).
+        What is read again must be what the reading pass recorded (its digest), or the state
+        would describe another version than the index holds. This runs in either indexing
+        process (parallel.py): it changes nothing here, the caller reports to not_written().
+        """
         article = self.parsed.pop(rel, None)
         if article is not None:
-            return article
-        path = self.abspaths.get(rel, rel)
+            return article, None
         try:
-            data, _, _ = _read(path)
-            return parse_article(data, rel)
+            data, _, _ = _read(self.abspaths.get(rel, rel))
+            recorded = self.state.get(rel)
+            if recorded is not None and recorded.digest != hashlib.blake2b(data, digest_size=16).hexdigest():
+                return None, "changed while the indexer ran; it is read again on the next run"
+            return parse_article(data, rel), None
         except (OSError, ArticleParseError) as exc:
-            self.warn(path, f"cannot read again: {exc}")
-            return None
+            return None, f"cannot read again: {exc}"
+
+    def not_written(self, rel: str, reason: str) -> None:
+        """A file to write could not be: say so, and have the next run read it again."""
+        self.warn(self.abspaths.get(rel, rel), reason)
+        recorded = self.state.get(rel)
+        if recorded is not None:
+            self.state[rel] = replace(recorded, digest="", mtime_ns=-1)
 
     def duplicates(self) -> int:
         urls = [st.url for st in self.state.values() if st.url]

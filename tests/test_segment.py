@@ -254,3 +254,39 @@ def test_progress_counts_both_processes(tmp_path, monkeypatch):
     (bar,) = bars
     assert sum(bar.steps) == 300  # both halves, every article once
     assert len(bar.steps) > 300 // 8  # in steps as they went, not at the end
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_file_changed_between_the_two_reads_is_read_again_next_run(tmp_path, monkeypatch, processes):
+    """With the parsed-article cache exhausted, the writing pass reads files again; one that
+    changed since the reading pass is not indexed from the new bytes under the old state: it is
+    reported (from either process) and read again by the next run."""
+    import indexer.writer as writer_mod
+
+    data = real_files(31)
+    corpus = corpus_of(tmp_path, data[:30])
+    target = corpus / "a025.md"  # in the second half: the child's, with two processes
+    monkeypatch.setattr(writer_mod, "PARSED_BUDGET", 0)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10 if processes == 2 else 10**9)
+    real, seen = writer_mod._read, []
+
+    def read(path):
+        seen.append(path)
+        if path == str(target) and seen.count(path) == 2:  # another fetch lands in between
+            target.write_bytes(data[30])
+        return real(path)
+
+    monkeypatch.setattr(writer_mod, "_read", read)
+    warnings = []
+    s = update_index([corpus], tmp_path / "ix", on_warning=lambda p, r: warnings.append((p, r)))
+    assert [(p, r) for p, r in warnings if "changed while the indexer ran" in r] == [
+        (str(target), "changed while the indexer ran; it is read again on the next run")]
+    assert s.warnings == warnings
+    urls = set(index_content(tmp_path / "ix")["docs"])
+    assert len(urls) == 29 and parse_article(data[30], "x").url not in urls
+    monkeypatch.setattr(writer_mod, "_read", real)
+    again = update_index([corpus], tmp_path / "ix")
+    assert again.changed == 1
+    docs = index_content(tmp_path / "ix")["docs"]
+    assert len(docs) == 30 and parse_article(data[30], "x").url in docs
+    assert parse_article(data[25], "x").url not in docs
