@@ -68,7 +68,10 @@ def index_option(func):
 @click.option("--userdict", type=click.Path(dir_okay=False), metavar="FILE",
               help="User dictionary (jieba's format: word [frequency] [tag] per line) of names to keep whole; "
                    "recorded in the index and used by searches. Changing it needs --rebuild.")
-def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict):
+@click.option("--memory", "memory_mb", type=click.IntRange(min=16), default=128, show_default=True, metavar="MB",
+              help="Megabytes of postings the indexer holds before it writes a segment. More memory: "
+                   "fewer, larger segments (a smaller index, faster searches on a large corpus).")
+def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict, memory_mb):
     """Index the article files under CORPUS folders (default: corpus/).
 
     Only new, changed and deleted files cost work on a re-run. Exit codes: 0 done,
@@ -92,7 +95,7 @@ def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, use
 
         summary = update_index(
             list(corpus) or ["corpus"], index_dir, rebuild=rebuild, patterns=patterns or DEFAULT_PATTERNS,
-            wait=wait, progress=progress, on_warning=warn, userdict=userdict,
+            wait=wait, progress=progress, on_warning=warn, userdict=userdict, limitmb=memory_mb,
         )
     if not quiet:
         click.echo(summary.line(), err=True)

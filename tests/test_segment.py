@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from whoosh import index as whoosh_index
 
 import indexer.parallel as parallel
@@ -290,3 +291,20 @@ def test_a_file_changed_between_the_two_reads_is_read_again_next_run(tmp_path, m
     docs = index_content(tmp_path / "ix")["docs"]
     assert len(docs) == 30 and parse_article(data[30], "x").url in docs
     assert parse_article(data[25], "x").url not in docs
+
+
+def test_memory_option_sets_the_segment_size(tmp_path):
+    from search.cli import main
+
+    corpus = corpus_of(tmp_path, real_files(120))
+    segments = {}
+    for mb in (16, 128):
+        r = CliRunner().invoke(main, ["index", str(corpus), "--index", str(tmp_path / f"ix{mb}"),
+                                      "-q", "--memory", str(mb)])
+        assert r.exit_code == 0, r.output
+        gen = store.current_generation_dir(tmp_path / f"ix{mb}")
+        segments[mb] = len(whoosh_index.open_dir(str(gen))._segments())
+    assert segments[16] > segments[128] == 1
+    assert index_content(tmp_path / "ix16")["docs"] == index_content(tmp_path / "ix128")["docs"]
+    r = CliRunner().invoke(main, ["index", str(corpus), "--index", str(tmp_path / "bad"), "--memory", "0"])
+    assert r.exit_code == 2 and "--memory" in r.output
