@@ -316,7 +316,7 @@ class _Plan:
             s.skipped += 1
             self.warn(cf.abspath, f"cannot read: {(exc.strerror or str(exc)).lower()}")
             return
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = _digest(data)
         if old is not None and old.digest == digest:
             self.state[cf.rel] = replace(old, size=size, mtime_ns=mtime_ns)
             self._unchanged(cf, old)
@@ -407,7 +407,7 @@ class _Plan:
         try:
             data, _, _ = _read(self.abspaths.get(rel, rel))
             recorded = self.state.get(rel)
-            if recorded is not None and recorded.digest != hashlib.blake2b(data, digest_size=16).hexdigest():
+            if recorded is not None and recorded.digest != _digest(data):
                 return None, "changed while the indexer ran; it is read again on the next run"
             return parse_article(data, rel), None
         except (OSError, ArticleParseError) as exc:
@@ -426,6 +426,11 @@ class _Plan:
 
     def document_count(self) -> int:
         return len({st.url for st in self.state.values() if st.url})
+
+
+def _digest(data: bytes) -> str:
+    """What FileState records of a file's content."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _read(path: str) -> tuple[bytes, int, int]:
