@@ -1,11 +1,11 @@
-"""Adding many articles on two cores: half of them become a segment built by a forked child.
+"""Adding many articles on two cores: half of them go to segments built by a forked child.
 
 A build is analysis (normalising, jieba, bigrams: schema.to_document), adding
 postings and writing the segment, all pure Python, so one process uses one
 core. A large batch is split in two: a forked child analyses, adds and writes
-the second half as a segment of its own while this process does the first half;
-the child hands back its segment (a few fields of metadata) and the parent's
-commit publishes both, so the index gets one segment per process. Forking
+the second half as segments of its own while this process does the first half;
+the child hands back its segments (a few fields of metadata each) and the files
+it could not read, and the parent's commit publishes all the segments. Forking
 shares what is already loaded (the articles, jieba's and OpenCC's state, a user
 dictionary, the writer's view of the index). Measured on the pool against an
 analysis-only worker feeding one writer: README, "Performance".

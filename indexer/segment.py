@@ -193,11 +193,14 @@ class BulkWriter(SegmentWriter):
     def finish_segments(self) -> list:
         """Write the segment being built; every segment this writer wrote (not yet in any TOC)."""
         self._check_state()
-        if self._added:
-            self._flushed.append(self._finalize_segment())
-        else:
-            self._close_segment()
         self.is_closed = True
+        return self._written()
+
+    def _written(self) -> list:
+        """The segments written so far, with the one being built (if it has documents)."""
+        if self._added:
+            return self._flushed + [self._finalize_segment()]
+        self._close_segment()
         return self._flushed
 
     def add_segments(self, segments: list) -> None:
@@ -206,12 +209,9 @@ class BulkWriter(SegmentWriter):
 
     def commit(self, mergetype=None, optimize=None, merge=None) -> None:
         self._check_state()
-        segments = self._merge_segments(mergetype, optimize, merge) + self._flushed
-        if self._added:
-            segments.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(segments)
+        # the merge policy may add old segments' documents to the one being built
+        segments = self._merge_segments(mergetype, optimize, merge)
+        self._commit_toc(segments + self._written())
         self._finish()
 
 
