@@ -159,8 +159,10 @@ def update_index(
 def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, summary, wanted=None) -> None:
     from whoosh import index as whoosh_index
 
+    from . import mapped_files
     from .schema import build_schema
 
+    mapped_files.install()
     fresh = rebuild or not (index_dir / store.CURRENT).exists()
     if fresh:
         userdict = wanted if wanted is not None else _recorded_userdict(index_dir) if rebuild else None

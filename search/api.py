@@ -128,9 +128,10 @@ class Index:
     def _open(self) -> None:
         from whoosh import index as whoosh_index
 
-        from indexer import analysis
+        from indexer import analysis, mapped_files
         from indexer.writer import check_meta
 
+        mapped_files.install()
         last_error: Exception | None = None
         # A rebuild may swap generations between reading CURRENT and opening the
         # generation it named (which is then deleted): read CURRENT again.
