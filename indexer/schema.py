@@ -24,7 +24,7 @@ from .reader import Article
 from .segment import field_terms
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
-SCHEMA_VERSION = 3  # 3: no positions; `chars` presence-only, unscored; the `text` column
+SCHEMA_VERSION = 4  # 3: no positions; `chars` presence-only, unscored; the `text` column; 4: blocks of 1,024 as arrays, a `url` column
 
 TEXT_FIELDS = ("title", "lead", "body")
 
@@ -32,7 +32,7 @@ TEXT_FIELDS = ("title", "lead", "body")
 def build_schema() -> Schema:
     words = analysis.word_analyzer()
     return Schema(
-        url=ID(stored=True, unique=True),
+        url=ID(stored=True, unique=True, sortable=True),  # a column too: results list copies' URLs
         path=STORED(),
         # Outlet codes are matched case-insensitively (--source rfi).
         source=KEYWORD(stored=True, lowercase=True, scorable=False),

@@ -1,7 +1,9 @@
 """Evaluating a parsed query: which documents match, and in what order.
 
-Matching is set algebra over document numbers, so the boolean language means
-exactly what it says and `total` is exact. Each leaf (a word run or a quoted
+Matching is set algebra over document numbers (boolean numpy masks indexed by
+docnum), so the boolean language means exactly what it says and `total` is
+exact; an And evaluates each child only within what the previous ones left,
+so later leaves check fewer literal candidates. Each leaf (a word run or a quoted
 phrase) matches in one of two ways:
 
 - by words: the document holds every jieba word of the run (in the leaf's
@@ -19,18 +21,20 @@ candidates, then recency as the tie-breaker.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from indexer import analysis
 from indexer.schema import TEXT_FIELDS
 
 from . import query as ql
-
-Texts = Callable[[int], dict]  # docnum -> normalised {"title", "lead", "body"} (schema.texts)
 from .postings import Postings, bm25f
 from .snippets import literal_in
+
+Texts = Callable[[int], dict]  # docnum -> normalised {"title", "lead", "body"} (schema.texts)
+Raw = Callable[[int], bytes]  # docnum -> the same, UTF-8, NUL-separated (the `text` column)
 
 # Chosen on bench/relevance.py --tune (tuning half; README, "Relevance").
 FIELD_BOOSTS = {"title": 8.0, "lead": 1.5, "body": 1.0}
@@ -78,34 +82,41 @@ def prepare(node: ql.Node) -> dict[int, Leaf]:
     return leaves
 
 
-def _any_field(postings: Postings, word: str, fields: tuple[str, ...]) -> set[int]:
-    return set().union(*(postings.get(f, word).keys() for f in fields))
+def _any_field(postings: Postings, word: str, fields: tuple[str, ...]) -> np.ndarray:
+    out = postings.mask(fields[0], word)
+    for f in fields[1:]:
+        out[postings.get(f, word).ids] = True
+    return out
 
 
-def _all_words(postings: Postings, words: list[str], fields: tuple[str, ...]) -> set[int]:
-    out: set[int] | None = None
-    for w in words:
-        docs = _any_field(postings, w, fields)
-        out = docs if out is None else out & docs
-        if not out:
-            return set()
-    return out or set()
+def _all_words(postings: Postings, words: list[str], fields: tuple[str, ...]) -> np.ndarray:
+    out = _any_field(postings, words[0], fields)
+    for w in words[1:]:
+        if not out.any():
+            break
+        out &= _any_field(postings, w, fields)
+    return out
 
 
-def _literal_candidates(postings: Postings, needle: str) -> set[int] | None:
-    """Documents that may contain `needle` literally: its bigrams, its Latin words."""
-    out: set[int] | None = None
+def _literal_candidates(postings: Postings, needle: str) -> np.ndarray | None:
+    """Documents that may contain `needle` literally: its bigrams, its Latin words (None: no needle)."""
+    parts = []
     for run, is_han in analysis.split_runs(needle):
         if not is_han:
-            parts = [_all_words(postings, analysis.query_words(run), TEXT_FIELDS)]
+            words = analysis.query_words(run)
+            if words:
+                parts.append(lambda words=words: _all_words(postings, words, TEXT_FIELDS))
         elif len(run) == 1:
-            parts = [postings.docs("chars", run)]  # every Han character is a term of its own
+            parts.append(lambda run=run: postings.mask("chars", run))  # every Han character is a term
         else:
-            parts = [postings.docs("chars", run[i:i + 2]) for i in range(len(run) - 1)]
-        for docs in parts:
-            out = docs if out is None else out & docs
-            if not out:
-                return set()
+            parts.extend(lambda g=run[i:i + 2]: postings.mask("chars", g) for i in range(len(run) - 1))
+    if not parts:
+        return None
+    out = parts[0]()
+    for part in parts[1:]:
+        if not out.any():
+            break
+        out &= part()
     return out
 
 
@@ -123,69 +134,95 @@ def contains_literal(texts: dict[str, str], leaf: Leaf) -> bool:
     return any(literal_in(texts[f], leaf.needle) for f in leaf.fields)
 
 
-def match_leaf(texts: Texts, postings: Postings, leaf: Leaf) -> set[int]:
-    word_docs: set[int] = set()
+def _literal_check(texts: Texts, raw: Raw, leaf: Leaf):
+    """docnum -> whether the document holds the leaf's needle literally."""
+    if _is_han_run(leaf.needle) and leaf.fields == TEXT_FIELDS:
+        # A Han run matches as plain text (no spacing rules apply inside it): search the
+        # stored UTF-8 bytes as they are. They hold no NUL, so no match spans two fields.
+        needle = leaf.needle.encode("utf-8")
+        return lambda d: needle in raw(d)
+    return lambda d: contains_literal(texts(d), leaf)
+
+
+def match_leaf(texts: Texts, raw: Raw, postings: Postings, leaf: Leaf, universe: np.ndarray) -> np.ndarray:
+    """The documents of `universe` that the leaf matches."""
     if not leaf.literal_only and leaf.words:
-        word_docs = _all_words(postings, leaf.words, leaf.fields)
-    literal_docs: set[int] = set()
+        word_docs = _all_words(postings, leaf.words, leaf.fields) & universe
+    else:
+        word_docs = np.zeros(postings.size, dtype=bool)
     candidates = _literal_candidates(postings, leaf.needle)
-    if candidates:
-        candidates -= word_docs
-        if candidates and _needs_check(leaf):
-            candidates = {d for d in candidates if contains_literal(texts(d), leaf)}
-        literal_docs = candidates
-    return word_docs | literal_docs
+    if candidates is not None:
+        candidates &= universe
+        candidates &= ~word_docs
+        if _needs_check(leaf):
+            holds = _literal_check(texts, raw, leaf)
+            check = np.flatnonzero(candidates)
+            candidates[check[[not holds(d) for d in check.tolist()]]] = False
+        word_docs |= candidates
+    return word_docs
 
 
-def evaluate(texts: Texts, postings: Postings, node: ql.Node, leaves: dict[int, Leaf], universe: set[int]) -> set[int]:
+def evaluate(texts: Texts, raw: Raw, postings: Postings, node: ql.Node, leaves: dict[int, Leaf],
+             universe: np.ndarray) -> np.ndarray:
+    """Boolean by docnum: the documents of `universe` that match `node`."""
     if isinstance(node, (ql.Term, ql.Phrase)):
-        return match_leaf(texts, postings, leaves[id(node)]) & universe
+        return match_leaf(texts, raw, postings, leaves[id(node)], universe)
     if isinstance(node, ql.Not):
-        return universe - evaluate(texts, postings, node.node, leaves, universe)
+        return universe & ~evaluate(texts, raw, postings, node.node, leaves, universe)
     if isinstance(node, ql.Or):
-        out: set[int] = set()
+        out = np.zeros(postings.size, dtype=bool)
         for child in node.nodes:
-            out |= evaluate(texts, postings, child, leaves, universe)
+            out |= evaluate(texts, raw, postings, child, leaves, universe)
         return out
-    # And: positive children first, then subtract the negated ones (no complement needed).
+    # And: positive children first, each within what the previous ones left; then subtract
+    # the negated ones (no complement needed).
     positives = [c for c in node.nodes if not isinstance(c, ql.Not)]
     negatives = [c.node for c in node.nodes if isinstance(c, ql.Not)]
-    out = universe if not positives else None
+    out = universe.copy()
     for child in positives:
-        docs = evaluate(texts, postings, child, leaves, universe)
-        out = docs if out is None else out & docs
-        if not out:
-            break
+        out &= evaluate(texts, raw, postings, child, leaves, out)
+        if not out.any():
+            return out
     for child in negatives:
-        if out:
-            out = out - evaluate(texts, postings, child, leaves, universe)
-    return out or set()
+        if not out.any():
+            break
+        out &= ~evaluate(texts, raw, postings, child, leaves, out)
+    return out
 
 
 def positive_leaves(node: ql.Node, leaves: dict[int, Leaf]) -> list[Leaf]:
     return [leaves[id(n)] for n in ql.positive_leaves(node)]
 
 
-def rank(texts: Texts, postings: Postings, docs: set[int], positive: list[Leaf]) -> dict[int, float]:
-    """Score of every matched document: BM25F over the word fields, plus literal bonuses at the top."""
+def rank(texts: Texts, postings: Postings, docs: np.ndarray, positive: list[Leaf]) -> np.ndarray:
+    """Scores by docnum (0 outside `docs`): BM25F over the word fields, plus literal bonuses at the top."""
     words = list(dict.fromkeys((w, leaf.fields) for leaf in positive for w in leaf.words))
-    score = dict.fromkeys(docs, 0.0)
-    score.update(bm25f(postings, words, docs, FIELD_BOOSTS, BM25_B, BM25_K1))
+    score = bm25f(postings, words, docs, FIELD_BOOSTS, BM25_B, BM25_K1)
     needles = [leaf.needle for leaf in positive if leaf.needle]
-    for docnum in heapq.nlargest(RERANK_DEPTH, score, key=score.__getitem__):
-        score[docnum] += literal_bonus(texts(docnum), needles)
+    if needles:
+        for docnum in best(np.flatnonzero(docs), score, RERANK_DEPTH):
+            score[docnum] += literal_bonus(texts(docnum), needles)
     return score
 
 
-def add_recency(score: dict[int, float], date) -> None:
-    """`date`: docnum -> its schema.published_keys value (Whoosh's microsecond count, -1 when undated)."""
-    if not RECENCY_WEIGHT or not score:
+def best(ids: np.ndarray, score: np.ndarray, n: int) -> list[int]:
+    """The n of `ids` with the highest scores, the lower docnum first among equals."""
+    if n < len(ids):
+        values = score[ids]
+        floor = np.partition(values, len(ids) - n)[len(ids) - n]
+        ids = ids[values >= floor]
+    return ids[np.lexsort((ids, -score[ids]))][:n].tolist()
+
+
+def add_recency(score: np.ndarray, docs: np.ndarray, date: np.ndarray) -> None:
+    """`date`: by docnum, the schema.published_keys value (Whoosh's microsecond count, -1 when undated)."""
+    if not RECENCY_WEIGHT or not docs.any():
         return
-    newest = max(map(date, score))
-    for d in score:
-        if (raw := date(d)) >= 0:
-            age_days = (newest - raw) / 86_400e6
-            score[d] += RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE)
+    dated = docs & (date >= 0)
+    if not dated.any():
+        return
+    age_days = (date[dated].max() - date[dated]) / 86_400e6
+    score[dated] += RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE)
 
 
 def literal_bonus(texts: dict[str, str], needles: list[str]) -> float:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import heapq
 from functools import partial
+
+import numpy as np
 
 from indexer.schema import published_keys, stored_published, texts
 
@@ -14,23 +15,52 @@ from .ranking import add_recency, evaluate, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
 
 
-def _filter_docs(searcher, since, until, sources) -> set[int] | None:
-    from whoosh import query as wq
+def _snapshot(reader) -> dict:
+    """What every query of one searcher snapshot needs for every match, read once.
 
-    parts: list[wq.Query] = []
+    Per document, is_deleted() and Whoosh's column readers cost microseconds each."""
+    stories = list(reader.column_reader("story"))
+    codes: dict[str, int] = {}
+    column = reader.column_reader("text")
+    live = np.zeros(reader.doc_count_all(), dtype=bool)
+    live[list(reader.all_doc_ids())] = True
+    return {
+        "live": live,
+        "date": np.array(published_keys(reader), dtype=np.int64),
+        # one int per story key (copies of one text share it), for array work
+        "story": np.array([codes.setdefault(k, len(codes)) for k in stories], dtype=np.int64),
+        "stories": len(codes),
+        "texts": partial(texts, column),
+        "raw": column.__getitem__,
+        # a hit lists the URLs of its story's other copies: 19 of them for each hit at x20, where
+        # reading each copy's stored fields (a zlib pickle with its body) cost 1.6 ms a hit
+        "url": reader.column_reader("url"),
+    }
+
+
+def _filter(postings: Postings, date: np.ndarray, since, until, sources) -> np.ndarray | None:
+    """Boolean by docnum: the documents the date range and sources allow (None: no filter)."""
+    out = None
     if since is not None or until is not None:
-        naive = lambda d: None if d is None else d.replace(tzinfo=None)  # noqa: E731 (stored naive UTC)
-        parts.append(wq.DateRange("published", naive(since), naive(until)))
+        from whoosh.util.times import datetime_to_long
+
+        out = date >= 0  # undated documents are in no date range
+        # stored naive UTC, as Whoosh's DATETIME field keys them
+        if since is not None:
+            out &= date >= datetime_to_long(since.replace(tzinfo=None))
+        if until is not None:
+            out &= date <= datetime_to_long(until.replace(tzinfo=None))
     if sources:
-        parts.append(wq.Or([wq.Term("source", s) for s in sources]))
-    if not parts:
-        return None
-    return set(searcher.docs_for_query(wq.And(parts)))
+        allowed = np.zeros(postings.size, dtype=bool)
+        for s in sources:
+            allowed[postings.get("source", s).ids] = True
+        out = allowed if out is None else out & allowed
+    return out
 
 
 def fold_copies(story, order: list[int]) -> tuple[list[int], dict[int, list[int]]]:
     """One hit per story: later copies of the same text under other URLs join the first."""
-    first: dict[str, int] = {}
+    first: dict[int, int] = {}
     kept: list[int] = []
     copies: dict[int, list[int]] = {}
     for d in order:
@@ -43,39 +73,55 @@ def fold_copies(story, order: list[int]) -> tuple[list[int], dict[int, list[int]
     return kept, copies
 
 
-def _top(docs: set[int], key, score: dict[int, float] | None, n: int) -> list[int]:
-    """The first n of `docs` in descending `key` order, without sorting them all.
+class Order:
+    """The result order over the matched ids: descending score (to 6 places), then the newer
+    date, then the lower docnum; with no score, by date alone."""
 
-    With scores, only documents within 1e-6 of the n-th best score can be among the first n
-    (the key rounds scores to 6 places): a few instead of every match of a common word."""
-    if n >= len(docs):
-        return sorted(docs, key=key, reverse=True)
-    if score is not None:
-        floor = heapq.nlargest(n, score.values())[-1] - 1e-6
-        docs = [d for d, s in score.items() if s >= floor]
-    return heapq.nlargest(n, docs, key=key)
+    def __init__(self, ids: np.ndarray, score: np.ndarray | None, date: np.ndarray):
+        self.ids = ids
+        # primary key last, as np.lexsort takes them; negated so that ascending order is ours
+        self.keys = [ids, -date[ids]] + ([] if score is None else [-np.round(score[ids], 6)])
+
+    def top(self, n: int) -> list[int]:
+        """The first n ids in order, without sorting them all."""
+        keys = self.keys
+        if n < len(self.ids):
+            # every id that can be among the first n ties with or beats the n-th primary key
+            primary = keys[-1]
+            cut = np.partition(primary, n - 1)[n - 1]
+            within = primary <= cut
+            keys = [k[within] for k in keys]
+        return keys[0][np.lexsort(keys)][:n].tolist()
+
+    def sort(self, ids: list[int]) -> list[int]:
+        """`ids` (some of the matched ones) in order."""
+        where = np.searchsorted(self.ids, ids)  # self.ids ascend (np.flatnonzero)
+        keys = [k[where] for k in self.keys]
+        return keys[0][np.lexsort(keys)].tolist()
 
 
-def _page(docs: set[int], key, score, story: list | None, offset: int, limit: int):
+def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
     """The page of hits (docnums) in order, and with `story`, each hit's other copies."""
-    want = len(docs) if limit == 0 else offset + limit
+    ids = order.ids
+    want = len(ids) if limit == 0 else offset + limit
     if story is None:
-        return _top(docs, key, score, want)[offset:], {}
+        return order.top(want)[offset:], {}
     n = 4 * want
     while True:  # fold the best n; fetch more while copies leave fewer than `want` stories
-        order, _ = fold_copies(story, _top(docs, key, score, n))
-        if len(order) >= want or n >= len(docs):
+        kept, _ = fold_copies(story, order.top(n))
+        if len(kept) >= want or n >= len(ids):
             break
         n *= 4
-    page = order[offset:want]
+    page = kept[offset:want]
     # a hit's copies are all the matches of its story, not only those among the best n
-    first = {story[d]: d for d in page}
+    head = {int(story[d]): d for d in page}
+    same = ids[np.isin(story[ids], list(head))]
     copies: dict[int, list[int]] = {}
-    for d in docs:
-        head = first.get(story[d])
-        if head is not None and head != d:
-            copies.setdefault(head, []).append(d)
-    return page, {h: sorted(c, key=key, reverse=True) for h, c in copies.items()}
+    for d in same.tolist():
+        h = head[int(story[d])]
+        if h != d:
+            copies.setdefault(h, []).append(d)
+    return page, {h: order.sort(c) for h, c in copies.items()}
 
 
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
@@ -83,37 +129,38 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     """`cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
     reader = searcher.reader()
     postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
-    leaves = prepare(tree)
     if "live" not in cache:
-        # Per document, is_deleted() and Whoosh's column readers cost microseconds each: read
-        # once per snapshot what every query needs for every match.
-        cache["live"] = frozenset(reader.all_doc_ids())
-        cache["date"] = published_keys(reader)
-        cache["story"] = list(reader.column_reader("story"))
-        cache["texts"] = partial(texts, reader.column_reader("text"))
+        cache.update(_snapshot(reader))
+    leaves = prepare(tree)
     universe = cache["live"]
-    allowed = _filter_docs(searcher, since, until, sources)
+    date, story = cache["date"], cache["story"]
+    allowed = _filter(postings, date, since, until, sources)
     if allowed is not None:
         universe = universe & allowed
     text_of = cache["texts"]
-    docs = evaluate(text_of, postings, tree, leaves, universe) & universe
+    docs = evaluate(text_of, cache["raw"], postings, tree, leaves, universe)
+    ids = np.flatnonzero(docs)
     positive = positive_leaves(tree, leaves)
-    date = cache["date"].__getitem__
-    story = cache["story"]
 
     if sort == "date":
-        key = lambda d: (date(d), -d)  # noqa: E731
         score = None
     else:
         score = rank(text_of, postings, docs, positive)
-        add_recency(score, date)
-        key = lambda d: (round(score[d], 6), date(d), -d)  # noqa: E731
-    page, copies = _page(docs, key, score, story if fold else None, offset, limit)
+        add_recency(score, docs, date)
+    page, copies = _page(Order(ids, score, date), story if fold else None, offset, limit)
     if score is None:  # the date order needs no scores: score only what is shown
-        score = rank(text_of, postings, set(page), positive)
-    total = len({story[d] for d in docs}) if fold else len(docs)
+        shown = np.zeros(postings.size, dtype=bool)
+        shown[page] = True
+        score = rank(text_of, postings, shown, positive)
+    if fold:
+        seen = np.zeros(cache["stories"], dtype=bool)
+        seen[story[ids]] = True
+        total = int(np.count_nonzero(seen))
+    else:
+        total = len(ids)
     needles = _needles(positive)
-    hits = [_hit(searcher, d, offset + i + 1, score.get(d, 0.0), needles, copies.get(d, []))
+    url = cache["url"]
+    hits = [_hit(searcher, d, offset + i + 1, float(score[d]), needles, [url[c] for c in copies.get(d, [])])
             for i, d in enumerate(page)]
     return Hits(total=total, hits=hits, query=text, offset=offset)
 
@@ -128,7 +175,7 @@ def _needles(positive) -> list[str]:
     return out
 
 
-def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], copies: list[int]) -> Hit:
+def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], duplicates: list[str]) -> Hit:
     doc = searcher.stored_fields(docnum)
     snippet = make_snippet(doc.get("lead", ""), doc.get("body", ""), needles)
     title = doc.get("title", "")
@@ -143,7 +190,7 @@ def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], cop
         snippet=snippet.text,
         highlights=[tuple(s) for s in snippet.highlights],
         title_highlights=find_spans(title, needles),
-        duplicates=[searcher.stored_fields(c)["url"] for c in copies],
+        duplicates=duplicates,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import search
-from indexer import update_index
-from search.postings import Postings, bm25f
+from indexer import segment, update_index
+from search.postings import Plist, Postings, bm25f
 
 from .test_index import article, write
 
@@ -45,20 +46,41 @@ def test_block_reader_equals_whoosh_matchers(segmented):
     live = set(reader.all_doc_ids())
     p = Postings(reader)
     for field, term in [("body", "香港"), ("body", "国安法"), ("title", "台湾"), ("chars", "香港"), ("body", "无此词")]:
-        ours = {d: w for d, w in p.get(field, term).items() if d in live}
+        plist = p.get(field, term)
+        assert list(plist.ids) == sorted(plist.ids)
+        ours = {d: w for d, w in zip(plist.ids.tolist(), plist.tf.tolist()) if d in live}
         assert ours == whoosh_postings(reader, field, term)
-    assert p.lengths("body") == [reader.doc_field_length(d, "body", 0) for d in range(reader.doc_count_all())]
+    assert p.lengths("body").tolist() == [reader.doc_field_length(d, "body", 0) for d in range(reader.doc_count_all())]
+
+
+def test_multi_block_lists_equal_whoosh_matchers(tmp_path, monkeypatch):
+    """Lists of many blocks (deltas restart at each block; 1- and 2-byte deltas)."""
+    monkeypatch.setattr(segment, "BLOCK_SIZE", 64)
+    corpus, index_dir = tmp_path / "c", tmp_path / "ix"
+    for i in range(700):
+        # 常见 in every article, 偶见 in every 300th (deltas past 255), 稀有 five times in the last
+        body = "常见词。" + ("偶见词。" if i % 300 == 0 else "") + ("稀有词。" * 5 if i == 699 else "")
+        write(corpus / f"a{i:03d}.md", article(url=f"https://www.dw.com/zh/a/{i}", title=f"第{i}号", body=body * (1 + i % 3)))
+    update_index([corpus], index_dir)
+    with search.open_index(index_dir) as ix:
+        reader = ix._searcher.reader()
+        p = Postings(reader)
+        for field, term in [("body", "常见"), ("chars", "常见"), ("body", "偶见"), ("body", "稀有"), ("chars", "第")]:
+            plist = p.get(field, term)
+            assert dict(zip(plist.ids.tolist(), plist.tf.tolist())) == whoosh_postings(reader, field, term)
+        assert len(p.get("body", "常见").ids) == 700
 
 
 def test_bm25f_prefers_more_occurrences_and_shorter_fields(segmented):
     reader = segmented._searcher.reader()
     p = Postings(reader)
-    docs = set(reader.all_doc_ids())
+    docs = np.zeros(reader.doc_count_all(), dtype=bool)
+    docs[list(reader.all_doc_ids())] = True
     scores = bm25f(p, [("香港", ("title", "lead", "body"))], docs, {"title": 1, "lead": 1, "body": 1}, 0.75, 1.2)
-    assert set(scores) == {d for d in docs if any(d in p.get(f, "香港") for f in ("title", "lead", "body"))}
-    assert all(s > 0 for s in scores.values())
+    holding = {d for f in ("title", "lead", "body") for d in p.get(f, "香港").ids.tolist()}
+    assert set(np.flatnonzero(scores).tolist()) == holding & set(np.flatnonzero(docs).tolist())
     # Saturation: the scores stay below idf * (k1 + 1) however often the word occurs.
-    assert max(scores.values()) < 2.2 * 3
+    assert scores.max() < 2.2 * 3
 
 
 def test_bm25f_saturates_once_across_fields():
@@ -67,19 +89,19 @@ def test_bm25f_saturates_once_across_fields():
 
     class Reader:
         def doc_count_all(self):
-            return 100
+            return 3
 
         def field_length(self, f):
-            return 1000
+            return 30  # an average length of 10
 
         def leaf_readers(self):
             return []
 
     p = Postings(Reader())
-    p._cache = {("title", "w"): {1: 1}, ("body", "w"): {2: 12}}
-    p._lengths = {"title": [10] * 3, "body": [10] * 3}
-    s = bm25f(p, [("w", ("title", "body"))], {1, 2}, {"title": 3.0, "body": 1.0}, 0.75, 1.2)
-    idf = log(1 + (100 - 2 + 0.5) / 2.5)
+    p._cache = {("title", "w"): Plist(np.array([1]), np.array([1.0])), ("body", "w"): Plist(np.array([2]), np.array([12.0]))}
+    p._lengths = {"title": np.full(3, 10.0), "body": np.full(3, 10.0)}
+    s = bm25f(p, [("w", ("title", "body"))], np.array([False, True, True]), {"title": 3.0, "body": 1.0}, 0.75, 1.2)
+    idf = log(1 + (3 - 2 + 0.5) / 2.5)
     tf_title = 3.0 * 1 / (0.25 + 0.75 * 10 / 10)
     assert s[1] == pytest.approx(idf * tf_title / (1.2 + tf_title))
     assert s[2] > s[1]
