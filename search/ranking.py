@@ -90,33 +90,36 @@ def _any_field(postings: Postings, word: str, fields: tuple[str, ...]) -> np.nda
 
 
 def _all_words(postings: Postings, words: list[str], fields: tuple[str, ...]) -> np.ndarray:
-    out = _any_field(postings, words[0], fields)
-    for w in words[1:]:
-        if not out.any():
-            break
-        out &= _any_field(postings, w, fields)
+    out = np.zeros(postings.size, dtype=bool)
+    for i, w in enumerate(words):
+        if i == 0:
+            out = _any_field(postings, w, fields)
+        elif out.any():
+            out &= _any_field(postings, w, fields)
     return out
 
 
-def _literal_candidates(postings: Postings, needle: str) -> np.ndarray | None:
-    """Documents that may contain `needle` literally: its bigrams, its Latin words (None: no needle)."""
-    parts = []
+def _literal_parts(postings: Postings, needle: str):
+    """Masks that a literal occurrence of `needle` implies: its bigrams, its Latin words."""
     for run, is_han in analysis.split_runs(needle):
         if not is_han:
-            words = analysis.query_words(run)
-            if words:
-                parts.append(lambda words=words: _all_words(postings, words, TEXT_FIELDS))
+            yield _all_words(postings, analysis.query_words(run), TEXT_FIELDS)
         elif len(run) == 1:
-            parts.append(lambda run=run: postings.mask("chars", run))  # every Han character is a term
+            yield postings.mask("chars", run)  # every Han character is a term of its own
         else:
-            parts.extend(lambda g=run[i:i + 2]: postings.mask("chars", g) for i in range(len(run) - 1))
-    if not parts:
-        return None
-    out = parts[0]()
-    for part in parts[1:]:
+            yield from (postings.mask("chars", run[i:i + 2]) for i in range(len(run) - 1))
+
+
+def _literal_candidates(postings: Postings, needle: str) -> np.ndarray | None:
+    """Documents that may contain `needle` literally (None: the needle has no runs)."""
+    out = None
+    for part in _literal_parts(postings, needle):  # a generator: no list is read once none is left
+        if out is None:
+            out = part
+        else:
+            out &= part
         if not out.any():
             break
-        out &= part()
     return out
 
 

@@ -58,19 +58,15 @@ def _filter(postings: Postings, date: np.ndarray, since, until, sources) -> np.n
     return out
 
 
-def fold_copies(story, order: list[int]) -> tuple[list[int], dict[int, list[int]]]:
-    """One hit per story: later copies of the same text under other URLs join the first."""
-    first: dict[int, int] = {}
+def first_of_each_story(story: np.ndarray, order: list[int]) -> list[int]:
+    """One hit per story: later copies of the same text under other URLs are left out."""
+    seen: set[int] = set()
     kept: list[int] = []
-    copies: dict[int, list[int]] = {}
-    for d in order:
-        key = story[d]
-        if key in first:
-            copies.setdefault(first[key], []).append(d)
-        else:
-            first[key] = d
+    for d, key in zip(order, story[order].tolist()):
+        if key not in seen:
+            seen.add(key)
             kept.append(d)
-    return kept, copies
+    return kept
 
 
 class Order:
@@ -108,7 +104,7 @@ def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
         return order.top(want)[offset:], {}
     n = 4 * want
     while True:  # fold the best n; fetch more while copies leave fewer than `want` stories
-        kept, _ = fold_copies(story, order.top(n))
+        kept = first_of_each_story(story, order.top(n))
         if len(kept) >= want or n >= len(ids):
             break
         n *= 4
