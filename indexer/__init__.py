@@ -6,6 +6,11 @@
 Names load on first use (PEP 562), so `import indexer.errors` costs nothing extra.
 """
 
+# Megabytes of postings the indexer's processes hold in memory before each writes a segment
+# (`zhsearch index --memory`). Peak indexer memory at x20 (89,400 articles): 96 -> 468 MB,
+# 128 -> 500 MB (README, "Performance").
+MEMORY_MB = 96
+
 _EXPORTS = {
     "update_index": "writer", "IndexSummary": "writer",
     "parse_article": "reader", "Article": "reader",

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from . import errors
+from . import MEMORY_MB, errors
 
 # Unix habits (sysexits.h where a code exists).
 EXIT_USAGE = 2
@@ -68,7 +68,7 @@ def index_option(func):
 @click.option("--userdict", type=click.Path(dir_okay=False), metavar="FILE",
               help="User dictionary (jieba's format: word [frequency] [tag] per line) of names to keep whole; "
                    "recorded in the index and used by searches. Changing it needs --rebuild.")
-@click.option("--memory", "memory_mb", type=click.IntRange(min=16), default=128, show_default=True, metavar="MB",
+@click.option("--memory", "memory_mb", type=click.IntRange(min=16), default=MEMORY_MB, show_default=True, metavar="MB",
               help="Megabytes of postings the indexer holds before it writes a segment. More memory: "
                    "fewer, larger segments (a smaller index, faster searches on a large corpus).")
 def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict, memory_mb):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import analysis, store
+from . import MEMORY_MB, analysis, store
 from .errors import ArticleParseError, IndexUnusable, IndexVersionMismatch, IndexWriteFailed, ZhsearchError
 from .lock import WriteLock
 from .reader import MAX_FILE_BYTES, Article, parse_article
@@ -108,7 +108,7 @@ def update_index(
     wait: float = 5.0,
     progress: bool = False,
     on_warning: Warn | None = None,
-    limitmb: int = 128,
+    limitmb: int = MEMORY_MB,
     userdict: str | os.PathLike | None = None,
 ) -> IndexSummary:
     """Index new and changed article files, drop deleted ones; return the run's counts.
