@@ -69,18 +69,21 @@ def _read_blocks(buf: bytes, base: int) -> Plist:
         pos += 4 + size
         data = buf[f.tell():pos]
         block_deltas, block_weights, _ = pickle.loads(zlib.decompress(data) if compression else data)
-        deltas.append(np.asarray(block_deltas))
+        deltas.append(block_deltas)
         weights.append(_block_weights(block_weights, count))
         lasts.append(last)
-    ids = np.concatenate(deltas).astype(np.int64)
-    if len(deltas) > 1:
+    if len(deltas) == 1:  # most lists of a segment: numpy's calls cost more than its work here
+        ids = np.array(deltas[0], dtype=np.int64)
+        tf = weights[0]
+    else:
+        ids = np.concatenate([np.asarray(d) for d in deltas]).astype(np.int64)
         # each block's first delta is from 0 (blocks decode alone): make it from the previous
         # block's last id, and one running sum gives every docnum
-        starts = np.cumsum([len(d) for d in deltas[:-1]])
-        ids[starts] -= lasts[:-1]
-    np.cumsum(ids, out=ids)
+        ids[np.cumsum([len(d) for d in deltas[:-1]])] -= lasts[:-1]
+        tf = np.concatenate(weights)
+    ids.cumsum(out=ids)
     ids += base
-    return Plist(ids, np.concatenate(weights))
+    return Plist(ids, tf)
 
 
 def _leaf_postings(segreader, fieldname: str, term: str, base: int) -> Plist | None:
