@@ -7,9 +7,10 @@ Names load on first use (PEP 562), so `import indexer.errors` costs nothing extr
 """
 
 # Megabytes of postings the indexer's processes hold in memory before each writes a segment
-# (`zhsearch index --memory`). Peak indexer memory at x20 (89,400 articles): 96 -> 468 MB,
-# 128 -> 500 MB (README, "Performance").
-MEMORY_MB = 96
+# (`zhsearch index --memory`). Less memory, more segments, slower queries: at x20 (89,400
+# articles) 96 -> peak 468 MB, 139 segments, query p95 72 ms; 112 -> 486 MB, 46 ms;
+# 128 -> 500-502 MB (README, "Performance").
+MEMORY_MB = 112
 
 _EXPORTS = {
     "update_index": "writer", "IndexSummary": "writer",
