@@ -132,8 +132,13 @@ class Postings:
 
     def mask(self, fieldname: str, term: str) -> np.ndarray:
         """Boolean by docnum: which documents hold the term."""
+        return self.mask_any((fieldname,), term)
+
+    def mask_any(self, fieldnames: tuple[str, ...], term: str) -> np.ndarray:
+        """Boolean by docnum: which documents hold the term in any of the fields."""
         out = np.zeros(self.size, dtype=bool)
-        out[self.get(fieldname, term).ids] = True
+        for f in fieldnames:
+            out[self.get(f, term).ids] = True
         return out
 
     def lengths(self, fieldname: str) -> np.ndarray:
@@ -176,12 +181,10 @@ def bm25f(postings: Postings, words: list[tuple[str, tuple[str, ...]]], docs: np
         if not lists:
             continue
         weighted = np.zeros(postings.size)
-        present = np.zeros(postings.size, dtype=bool)
         for f, p in lists:
             # ids are distinct within one list, so fancy-indexed += adds each posting once
             weighted[p.ids] += p.tf * postings.field_factors(f, weights.get(f, 1.0), b)[p.ids]
-            present[p.ids] = True
-        df = int(np.count_nonzero(present))
+        df = int(np.count_nonzero(postings.mask_any(fields, word)))
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         scores += idf * weighted / (k1 + weighted)
     scores[~docs] = 0.0

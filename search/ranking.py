@@ -82,21 +82,23 @@ def prepare(node: ql.Node) -> dict[int, Leaf]:
     return leaves
 
 
-def _any_field(postings: Postings, word: str, fields: tuple[str, ...]) -> np.ndarray:
-    out = postings.mask(fields[0], word)
-    for f in fields[1:]:
-        out[postings.get(f, word).ids] = True
+def _intersect(masks) -> np.ndarray | None:
+    """The intersection of `masks` (None: there are none). Given a generator, no further mask
+    (posting list) is read once the intersection is empty."""
+    out = None
+    for m in masks:
+        if out is None:
+            out = m
+        else:
+            out &= m
+        if not out.any():
+            break
     return out
 
 
 def _all_words(postings: Postings, words: list[str], fields: tuple[str, ...]) -> np.ndarray:
-    out = np.zeros(postings.size, dtype=bool)
-    for i, w in enumerate(words):
-        if i == 0:
-            out = _any_field(postings, w, fields)
-        elif out.any():
-            out &= _any_field(postings, w, fields)
-    return out
+    out = _intersect(postings.mask_any(fields, w) for w in words)
+    return np.zeros(postings.size, dtype=bool) if out is None else out
 
 
 def _literal_parts(postings: Postings, needle: str):
@@ -112,15 +114,7 @@ def _literal_parts(postings: Postings, needle: str):
 
 def _literal_candidates(postings: Postings, needle: str) -> np.ndarray | None:
     """Documents that may contain `needle` literally (None: the needle has no runs)."""
-    out = None
-    for part in _literal_parts(postings, needle):  # a generator: no list is read once none is left
-        if out is None:
-            out = part
-        else:
-            out &= part
-        if not out.any():
-            break
-    return out
+    return _intersect(_literal_parts(postings, needle))
 
 
 def _is_han_run(needle: str) -> bool:
@@ -210,11 +204,18 @@ def rank(texts: Texts, postings: Postings, docs: np.ndarray, positive: list[Leaf
 
 def best(ids: np.ndarray, score: np.ndarray, n: int) -> list[int]:
     """The n of `ids` with the highest scores, the lower docnum first among equals."""
-    if n < len(ids):
-        values = score[ids]
-        floor = np.partition(values, len(ids) - n)[len(ids) - n]
-        ids = ids[values >= floor]
-    return ids[np.lexsort((ids, -score[ids]))][:n].tolist()
+    return first_by_keys([ids, -score[ids]], n)
+
+
+def first_by_keys(keys: list[np.ndarray], n: int) -> list[int]:
+    """The first n of keys[0] in ascending np.lexsort order of `keys` (primary key last),
+    without sorting them all."""
+    if n < len(keys[0]):
+        # every one that can be among the first n ties with or beats the n-th primary key
+        primary = keys[-1]
+        within = primary <= np.partition(primary, n - 1)[n - 1]
+        keys = [k[within] for k in keys]
+    return keys[0][np.lexsort(keys)][:n].tolist()
 
 
 def add_recency(score: np.ndarray, docs: np.ndarray, date: np.ndarray) -> None:

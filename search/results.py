@@ -11,7 +11,7 @@ from indexer.schema import published_keys, stored_published, texts
 from . import query as ql
 from .api import Hit, Hits
 from .postings import Postings
-from .ranking import add_recency, evaluate, positive_leaves, prepare, rank
+from .ranking import add_recency, evaluate, first_by_keys, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
 
 
@@ -80,14 +80,7 @@ class Order:
 
     def top(self, n: int) -> list[int]:
         """The first n ids in order, without sorting them all."""
-        keys = self.keys
-        if n < len(self.ids):
-            # every id that can be among the first n ties with or beats the n-th primary key
-            primary = keys[-1]
-            cut = np.partition(primary, n - 1)[n - 1]
-            within = primary <= cut
-            keys = [k[within] for k in keys]
-        return keys[0][np.lexsort(keys)][:n].tolist()
+        return first_by_keys(self.keys, n)
 
     def sort(self, ids: list[int]) -> list[int]:
         """`ids` (some of the matched ones) in order."""
