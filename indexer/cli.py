@@ -71,7 +71,10 @@ def index_option(func):
 @click.option("--memory", "memory_mb", type=click.IntRange(min=16), default=MEMORY_MB, show_default=True, metavar="MB",
               help="Megabytes of postings the indexer holds before it writes a segment. More memory: "
                    "fewer, larger segments (a smaller index, faster searches on a large corpus).")
-def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict, memory_mb):
+@click.option("--compact", is_flag=True,
+              help="After the update, merge the whole index into one segment: smaller and faster to search; "
+                   "worth it after a big import (it rewrites every document, see README).")
+def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict, memory_mb, compact):
     """Index the article files under CORPUS folders (default: corpus/).
 
     Only new, changed and deleted files cost work on a re-run. Exit codes: 0 done,
@@ -95,7 +98,7 @@ def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, use
 
         summary = update_index(
             list(corpus) or ["corpus"], index_dir, rebuild=rebuild, patterns=patterns or DEFAULT_PATTERNS,
-            wait=wait, progress=progress, on_warning=warn, userdict=userdict, limitmb=memory_mb,
+            wait=wait, progress=progress, on_warning=warn, userdict=userdict, limitmb=memory_mb, compact=compact,
         )
     if not quiet:
         click.echo(summary.line(), err=True)

@@ -1,8 +1,9 @@
 """The Whoosh schema, and how an Article becomes a Whoosh document.
 
 Word fields (title, lead, body) carry jieba's search-mode words with their
-frequencies: they drive ranking. `chars` carries the Han characters and
-character bigrams of the same text, presence only: it guarantees that any
+frequencies: they drive ranking. The character index beside each segment
+(codec/chars.py, not a Whoosh field since schema 5) holds the Han characters
+and character bigrams of the same text, presence only: it guarantees that any
 literal Chinese run is found, whatever jieba made of it (see analysis.py).
 
 No field keeps token positions: quoted phrases are confirmed on the text
@@ -12,19 +13,24 @@ No field keeps token positions: quoted phrases are confirmed on the text
 from __future__ import annotations
 
 import hashlib
+
+import numpy as np
 from functools import lru_cache
 from datetime import datetime, timezone
 
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.formats import Existence
 
 from . import analysis
 from .reader import Article
-from .segment import field_terms
+from .codec.chars import term_key
+from .codec.w3 import field_terms
+from .segment import CHARS
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
-SCHEMA_VERSION = 4  # 3: no positions; `chars` presence-only, unscored; the `text` column; 4: blocks of 1,024 as arrays, a `url` column
+# 3: no positions; `chars` presence-only, unscored; the `text` column; 4: blocks of 1,024 as arrays, a
+# `url` column; 5: the character index out of Whoosh (codec/chars.py), segments merged by merge.py
+SCHEMA_VERSION = 5
 
 TEXT_FIELDS = ("title", "lead", "body")
 
@@ -36,25 +42,27 @@ def build_schema() -> Schema:
         path=STORED(),
         # Outlet codes are matched case-insensitively (--source rfi).
         source=KEYWORD(stored=True, lowercase=True, scorable=False),
-        published=DATETIME(stored=True, sortable=True),
+        published=_column_only(DATETIME(stored=True, sortable=True)),
         title=TEXT(analyzer=words, stored=True, phrase=False),
-        lead=TEXT(analyzer=words, stored=True, phrase=False),
-        body=TEXT(analyzer=words, stored=True, phrase=False),
-        chars=_presence(TEXT(analyzer=analysis.bigram_analyzer(), phrase=False)),
+        lead=TEXT(analyzer=words, phrase=False),
+        body=TEXT(analyzer=words, phrase=False),
         # Equal for the same story saved under two URLs; results fold such copies into one hit.
-        story=ID(sortable=True),
-        # title, lead and body again, normalised (analysis.normalize), as UTF-8 joined by NULs,
-        # uncompressed: the literal check reads a candidate's text from this column in
-        # microseconds and needs no normalising (~190 us a body), where the stored fields (one
-        # pickle per document, zlib) cost ~45 us to read (see search/ranking.py).
+        story=_column_only(ID(sortable=True)),
+        # The text is kept once: title, lead and body normalised (analysis.normalize) in the `text`
+        # column, uncompressed UTF-16 joined by NULs (Han text is 2 bytes a character, not 3):
+        # the literal check reads a candidate's text in microseconds and needs no normalising
+        # (~190 us a body), where a stored field (one zlib pickle per document) costs ~45 us.
+        # Normalising maps one character to one, so the article's own lead and body are the
+        # normalised ones with `edits`, the characters normalising changed (`edits`, `originals`).
         text=COLUMN(VarBytesColumn()),
+        edits=STORED(),
     )
 
 
-def _presence(field: TEXT) -> TEXT:
-    # Only ever used as document sets (search/ranking.py): no frequencies, no lengths.
-    field.format = Existence()
-    field.scorable = False
+def _column_only(field):
+    # Read only as columns (date filters and order, story folding), never as terms: indexing
+    # them cost a term table row per value (and Whoosh's DATETIME several), 1 MB on the pool.
+    field.indexed = False
     return field
 
 
@@ -62,27 +70,26 @@ def to_document(article: Article) -> dict:
     """The fields of indexer/segment.py's add_document(), every indexed one analysed in `_terms`.
 
     The analysis is all here, so that a worker process can do it (indexer/parallel.py).
-    `chars` has no value of its own (its terms are the union of the three text fields';
-    `chars_text` is the text that gives them).
+    `_terms["chars"]` holds the character index's keys (codec/chars.term_key) of the Han
+    characters and bigrams of the three text fields (`chars_text` is a text that gives them).
     """
     norms = [analysis.normalize(t) for t in (article.title, article.lead, article.body)]
     terms = {f: dict(analysis.word_counts(n)) for f, n in zip(TEXT_FIELDS, norms)}
-    terms["chars"] = set().union(*map(analysis.char_terms, norms))
+    terms[CHARS] = set(map(term_key, set().union(*map(analysis.char_terms, norms))))
     doc = {
         "url": article.url,
         "path": article.path,
         "source": article.source,
         "title": article.title,
-        "lead": article.lead,
-        "body": article.body,
         "story": story_key(article, norms[2]),
-        "text": "\0".join(norms).encode("utf-8", "surrogatepass"),
+        "text": encode_text(norms),
+        "edits": edits(article.lead + "\0" + article.body, norms[1] + "\0" + norms[2]),
     }
     if article.published is not None:
         # Whoosh's DATETIME wants naive datetimes: store UTC, re-attach it on read.
         doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
     schema = _schema()
-    for name in ("url", "source", "story", "published"):
+    for name in ("url", "source"):
         if name in doc:
             terms[name] = field_terms(schema[name], doc[name])
     doc["_terms"] = terms
@@ -123,9 +130,59 @@ def published_keys(reader) -> list[int]:
     return [-1 if v == _NO_DATE else v for v in reader.column_reader("published", translate=False)]
 
 
+TEXT_ENCODING = "utf-16-le"
+
+
+def encode_text(norms: list[str]) -> bytes:
+    """The `text` column's value of the normalised title, lead and body."""
+    return "\0".join(norms).encode(TEXT_ENCODING, "surrogatepass")
+
+
 def texts(column, docnum: int) -> dict[str, str]:
     """The normalised title, lead and body of a document, from (a column_reader of) `text`."""
-    return dict(zip(TEXT_FIELDS, column[docnum].decode("utf-8", "surrogatepass").split("\0", 2)))
+    return dict(zip(TEXT_FIELDS, column[docnum].decode(TEXT_ENCODING, "surrogatepass").split("\0", 2)))
+
+
+def holds(raw: bytes, needle: bytes) -> bool:
+    """Whether the `text` column value `raw` contains `needle` (encode_text'ed) at a character
+    boundary: in UTF-16 a match at an odd byte offset straddles two characters."""
+    at = raw.find(needle)
+    while at >= 0:
+        if not at & 1:
+            return True
+        at = raw.find(needle, at + 1)
+    return False
+
+
+def edits(original: str, normalised: str):
+    """What `originals` needs to give `original` back from `normalised`: the positions where
+    they differ and the original characters there (a simplified article: a few Latin capitals)."""
+    if len(original) != len(normalised):  # normalising keeps lengths; keep the text if it did not
+        return original
+    a = np.frombuffer(original.encode("utf-32-le", "surrogatepass"), np.uint32)
+    b = np.frombuffer(normalised.encode("utf-32-le", "surrogatepass"), np.uint32)
+    where = np.flatnonzero(a != b)
+    return (where.tolist(), "".join(original[i] for i in where.tolist()))
+
+
+def originals(stored: dict, normalised: dict[str, str]) -> dict[str, str]:
+    """The article's own title, lead and body, from its stored fields (the title, `edits`)
+    and its normalised texts."""
+    e = stored.get("edits")
+    if isinstance(e, str):
+        text = e
+    else:
+        chars = list(normalised["lead"] + "\0" + normalised["body"])
+        for i, c in zip(*e) if e else ():
+            chars[i] = c
+        text = "".join(chars)
+    lead, body = text.split("\0", 1)
+    return {"title": stored.get("title", ""), "lead": lead, "body": body}
+
+
+def document_texts(reader, docnum: int) -> dict[str, str]:
+    """The article's own title, lead and body of a document of `reader` (a Whoosh reader)."""
+    return originals(reader.stored_fields(docnum), texts(reader.column_reader("text"), docnum))
 
 
 def key_to_datetime(value: int) -> datetime | None:

@@ -1,4 +1,4 @@
-"""Writing Whoosh segments from posting lists gathered in memory.
+"""Writing new segments from posting lists gathered in memory.
 
 Whoosh's SegmentWriter puts every posting in a sorting pool as a 5-tuple, sorts
 them all at the commit, and hands them one at a time to its postings writer,
@@ -6,66 +6,34 @@ which looks up the document's field length for each posting and pickles and
 zlib-compresses a block for every term, however short. On the pool that was
 three quarters of a build. Here each term's postings are an array that grows
 document by document (documents arrive in docnum order: only the terms are
-sorted), and at the flush each posting list is written whole in the W3 codec's
-own format, so Whoosh's readers (and search/postings.py) read it unchanged:
-
-- a list of at most INLINE_LIMIT postings goes into the term table itself (what
-  Whoosh 2.7.4's `inlinelimit` means to do; its writer calls a method that does
-  not exist), which most bigram terms are;
-- longer ones go to the postings file in blocks of BLOCK_SIZE, uncompressed,
-  their numbers pickled as arrays: the layout search/postings.py reads fastest.
+sorted), and at the flush each posting list is written whole (codec/w3.py for
+the Whoosh word fields, codec/chars.py for the character index beside the
+segment).
 
 Memory is bounded: past `limitmb` of postings the segment is written and a new
-one started (a large corpus becomes several segments, as in Lucene). Only the
-formats this index uses are supported (Existence, Frequency); positions and
-term vectors are refused up front.
+one started (a large corpus becomes several segments, as in Lucene; merge.py
+merges them at the commit). Only the formats this index uses are supported
+(Existence, Frequency); positions and term vectors are refused up front.
 """
 
 from __future__ import annotations
 
-import sys
 from array import array
 from collections import deque
-from itertools import chain, filterfalse, repeat
-from operator import methodcaller, sub
-from pickle import dumps
+from itertools import filterfalse, repeat
+from operator import methodcaller
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
-from whoosh.fields import TEXT
 from whoosh.formats import Existence, Frequency
-from whoosh.filedb.filetables import _lengths as _ROW_LENGTHS
-from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
-# Measured on the pool (lists of at most 1 / 4 / 16 postings inlined): build 13.6 / 12.7 / 12.0 s,
-# index 109 / 107 / 113 MB, warm queries the same; 4 makes the smallest index.
-INLINE_LIMIT = 4
-# Blocks are read whole (search/postings.py), never skipped through: larger ones cost fewer
-# Python steps per posting. Measured at x5 (22,150 articles; reading the longest list, 21,955
-# postings / warm query p95 / index size / build): 128 postings zlib-compressed as Whoosh does
-# 3.2 ms / 19.6 ms / 672 MB / 86 s; 1024 compressed 1.6 / 17.3 / 659 / 83; 1024 uncompressed
-# 0.8 / 14.7 / 726 / 74.
-BLOCK_SIZE = 1024
-# A block's id deltas and weights are arrays, not tuples: pickle protocol 3+ stores an array as its
-# raw bytes, which search/postings.py hands to numpy without making a Python object per posting
-# (Whoosh's reader only iterates and indexes them, which arrays allow).
-_BLOCK_PICKLE = 4
-_TERMINFO = W3TermInfo._struct
-# Bytes per new term (key string, array, dict slot, allocator) and per posting slot, for the memory
+from .codec import chars
+from .codec.w3 import field_terms, length_bytes, table_items, term_encoding, write_field
+
+# Bytes per new term (key, array, dict slot, allocator) and per posting slot, for the memory
 # bound: calibrated on the pool (554,646 terms and 8 M slots grew a process by 215 MB).
 _TERM_BYTES, _SLOT_BYTES = 320, 5
-
-
-def term_encoding(field) -> str:
-    # Terms are kept as str; non-text fields' terms are any bytes, which latin-1 round-trips
-    # (and both decodings keep the bytes' sort order).
-    return "utf-8" if isinstance(field, TEXT) else "latin-1"
-
-
-def field_terms(field, value) -> dict[str, int]:
-    """term -> frequency of a value, analysed by Whoosh (the fields with no analysis of ours)."""
-    enc = term_encoding(field)
-    return {t.decode(enc): freq for t, freq, _, _ in field.index(value)}
+CHARS = "chars"  # the `_terms` entry of the character index's keys (schema.to_document)
 
 
 class PostingsTable:
@@ -75,7 +43,7 @@ class PostingsTable:
     """
 
     def __init__(self, schema):
-        self.fields: dict[str, dict[str, array]] = {}
+        self.fields: dict[str, dict] = {CHARS: {}}  # CHARS: int key -> array of docnums (codec/chars.py)
         self.paired: dict[str, bool] = {}
         self.encoding: dict[str, str] = {}
         for name, field in schema.items():
@@ -86,6 +54,7 @@ class PostingsTable:
             self.fields[name] = {}
             self.paired[name] = type(field.format) is Frequency
             self.encoding[name] = term_encoding(field)
+        self.paired[CHARS] = False
         self.size = 0
 
     def add_doc(self, fieldname: str, docnum: int, terms) -> int:
@@ -103,15 +72,6 @@ class PostingsTable:
             length = slots = len(terms)
         self.size += _TERM_BYTES * (len(table) - before) + _SLOT_BYTES * slots
         return length
-
-    def add(self, item) -> None:
-        fieldname, tbytes, docnum, weight, vbytes = item
-        term = tbytes.decode(self.encoding[fieldname])
-        if self.paired[fieldname]:
-            freq = int.from_bytes(vbytes[:4], "big") if vbytes else round(weight)
-            self.add_doc(fieldname, docnum, {term: freq})
-        else:
-            self.add_doc(fieldname, docnum, (term,))
 
     def cleanup(self) -> None:
         self.fields = {name: {} for name in self.fields}
@@ -135,6 +95,9 @@ class BulkWriter(SegmentWriter):
     def add_document(self, **fields) -> None:
         self._check_state()
         given = fields.pop("_terms", None) or {}
+        keys = given.pop(CHARS, None)
+        if keys:
+            self.pool.add_doc(CHARS, self.docnum, keys)
         names = sorted({n for n in fields if not n.startswith("_")} | given.keys())
         self._check_fields(self.schema, names)
         pdw, docnum, pool = self.perdocwriter, self.docnum, self.pool
@@ -170,21 +133,17 @@ class BulkWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        pdr = self.per_document_reader()
-        try:
-            fw = self.fieldwriter
-            for name in sorted(self.pool.fields):
-                table = self.pool.fields[name]
-                if not table:
-                    continue
-                field = self.schema[name]
-                fieldid = fw._fieldmap.setdefault(name, len(fw._fieldmap))
-                lengths = _length_bytes(pdr, name, self.docnum) if field.scorable else None
-                write_field(fw._postfile, fw._tindex, pack_ushort(fieldid), table, self.pool.paired[name],
-                            self.pool.encoding[name], field.format.field_boost, lengths)
-        finally:
-            pdr.close()
-        fw.close()
+        pool = self.pool
+        fields = {name: table_items(table, pool.encoding[name]) for name, table in pool.fields.items()
+                  if table and name != CHARS}
+        write_postings(self.schema, self.fieldwriter, self.per_document_reader(), fields, self.docnum)
+
+    def _finalize_segment(self):
+        keys = self.pool.fields[CHARS]
+        segment = super()._finalize_segment()  # also empties the pool
+        # after the compound file is assembled, or it would swallow this one
+        chars.write_table(chars.segment_path(self.storage.folder, segment), keys, self.docnum)
+        return segment
 
     def sibling(self) -> BulkWriter:
         """A writer of other new segments of the same index, for another process (parallel.py).
@@ -213,11 +172,15 @@ class BulkWriter(SegmentWriter):
         """Segments written by a sibling, to be published by this writer's commit."""
         self._flushed.extend(segments)
 
-    def commit(self, mergetype=None, optimize=None, merge=None) -> None:
+    def commit(self, compact: bool = False, progress=None) -> None:
+        """Publish the new segments, after merging segments as merge.py's policy says
+        (`compact`: all into one). `progress(done, total)` is told of the merges' documents."""
+        from .merge import merge_segments
+
         self._check_state()
-        # the merge policy may add old segments' documents to the one being built
-        segments = self._merge_segments(mergetype, optimize, merge)
-        self._commit_toc(segments + self._written())
+        segments = merge_segments(self, [s for s in self.segments if s.doc_count()] + self._written(),
+                                  compact, progress)
+        self._commit_toc(segments)
         self._finish()
 
 
@@ -235,118 +198,21 @@ class _IndexView:
         return TOC(w.schema, w.segments, w.generation - 1)
 
 
-def _length_bytes(pdr, fieldname: str, doccount: int) -> bytes:
-    """Each document's length in the field as the column stores it (Whoosh's length byte)."""
-    column = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
-        return bytes(doccount)
-    return bytes(column[d] for d in range(doccount))
 
 
-def write_field(postfile, tindex, prefix: bytes, table: dict, paired: bool, encoding: str, boost: float,
-                lengths: bytes | None) -> None:
-    """Write every posting list of one field: postings file blocks and term table rows, in term order."""
-    rows = []
-    # str order is the order of the encoded bytes, for UTF-8 as for latin-1
-    for term in sorted(table):
-        a = table[term]
-        if len(a) > (2 * INLINE_LIMIT if paired else INLINE_LIMIT):
-            info = _blocks(postfile, a, paired, boost, lengths)
-        elif paired:
-            info = _inlined_pairs(a, boost, lengths)
-        else:
-            df = len(a)
-            minlb, maxlb = _length_range(a, lengths)
-            info = _TERMINFO.pack(1, df * boost, df, minlb, maxlb, boost, a[0], a[-1]) + \
-                dumps((tuple(a), (boost,) * df, ()), 2)
-        rows.append((prefix + term.encode(encoding), info))
-        if len(rows) == 4096:
-            _add_rows(tindex, rows)
-            rows = []
-    _add_rows(tindex, rows)
+def write_postings(schema, fieldwriter, pdr, fields: dict, doccount: int) -> None:
+    """Write the word fields' posting lists of a new segment and close its field writer.
 
-
-def _length_range(ids, lengths: bytes | None) -> tuple[int, int]:
-    if lengths is None:
-        return 0, 0
-    lens = bytes(map(lengths.__getitem__, ids))
-    return min(lens), max(lens)
-
-
-def _inlined_pairs(a: array, boost: float, lengths: bytes | None) -> bytes:
-    ids, freqs = a[0::2], a[1::2]
-    weights = tuple(f * boost for f in freqs)
-    minlb, maxlb = _length_range(ids, lengths)
-    values = tuple(f.to_bytes(4, "big") for f in freqs)
-    return _TERMINFO.pack(1, sum(weights), len(ids), minlb, maxlb, max(weights), ids[0], ids[-1]) + \
-        dumps((tuple(ids), weights, values), 2)
-
-
-def _blocks(postfile, a: array, paired: bool, boost: float, lengths: bytes | None) -> bytes:
-    """Write one term's postings to the postings file; returns its W3TermInfo bytes."""
-    if paired:
-        ids, freqs = a[0::2], a[1::2]
-        weights = array("f", freqs) if boost == 1.0 else array("f", (f * boost for f in freqs))
-        total, maxw = sum(weights), max(weights)
-    else:
-        ids, freqs, weights = a, None, None
-        total, maxw = len(ids) * boost, boost
-    df = len(ids)
-    lens = bytes(map(lengths.__getitem__, ids)) if lengths is not None else bytes(df)
-    start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    for i in range(0, df, BLOCK_SIZE):
-        j = i + BLOCK_SIZE
-        bids = ids[i:j]
-        deltas = array("I", map(sub, bids, chain((0,), bids)))
-        if (top := max(deltas)) < 65536:
-            deltas = array("B" if top < 256 else "H", deltas)
-        if paired:
-            bw = weights[i:j]
-            bmaxw, bminw = max(bw), min(bw)
-            mini = None if bminw == bmaxw == 1.0 else bmaxw if bminw == bmaxw else bw
-            values = _big_endian(freqs[i:j])
-        else:
-            bmaxw, mini, values = boost, (None if boost == 1.0 else boost), None
-        data = dumps((deltas, mini, values), _BLOCK_PICKLE)
-        blens = lens[i:j]
-        info = dumps((len(bids), bids[-1], bmaxw, 0, min(blens), max(blens)), 2)  # 0: not compressed
-        size = len(info) + len(data)
-        postfile.write_int(-size if j >= df else size)
-        postfile.write(info)
-        postfile.write(data)
-    return _TERMINFO.pack(0, total, df, min(lens), max(lens), maxw, ids[0], ids[-1]) + \
-        pack_long(start) + pack_int(postfile.tell() - start)
-
-
-def _add_rows(tindex, rows: list[tuple[bytes, bytes]]) -> None:
-    """OrderedHashWriter.add() for many rows at once: one write instead of three per row."""
-    if not rows:
-        return
-    if rows[0][0] <= tindex.lastkey:
-        raise ValueError(f"term table keys must increase: {tindex.lastkey!r}..{rows[0][0]!r}")
-    dbfile = tindex.dbfile
-    pos = dbfile.tell()
-    buf = bytearray()
-    positions = tindex.index.append
-    buckets = tindex.buckets
-    hashfn = tindex.hashfn
-    pack = _ROW_LENGTHS.pack
-    for key, value in rows:
-        here = pos + len(buf)
-        positions(here)
-        buf += pack(len(key), len(value))
-        buf += key
-        buf += value
-        h = hashfn(key)
-        buckets[h & 255].append((h, here))
-    dbfile.write(buf)
-    tindex.lastkey = rows[-1][0]
-
-
-def _big_endian(freqs: array) -> bytes:
-    """The Frequency format's values of a block: each frequency as a big-endian uint32."""
-    out = array("I", freqs)
-    if sys.byteorder == "little":
-        out.byteswap()
-    return out.tobytes()
+    `fields`: fieldname -> (term bytes, array) in term order (codec/w3.write_field);
+    `pdr` reads the segment's per-document data (field lengths) and is closed here."""
+    fw = fieldwriter
+    try:
+        for name in sorted(fields):
+            field = schema[name]
+            fieldid = fw._fieldmap.setdefault(name, len(fw._fieldmap))
+            lengths = length_bytes(pdr, name, doccount) if field.scorable else None
+            write_field(fw._postfile, fw._tindex, pack_ushort(fieldid), fields[name],
+                        type(field.format) is Frequency, field.format.field_boost, lengths)
+    finally:
+        pdr.close()
+    fw.close()

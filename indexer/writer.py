@@ -110,6 +110,7 @@ def update_index(
     on_warning: Warn | None = None,
     limitmb: int = MEMORY_MB,
     userdict: str | os.PathLike | None = None,
+    compact: bool = False,
 ) -> IndexSummary:
     """Index new and changed article files, drop deleted ones; return the run's counts.
 
@@ -121,7 +122,8 @@ def update_index(
     CorpusNotFound, IndexUnusable and IndexWriteFailed. Whatever happens, the
     previous index stays readable: nothing is visible to searchers before the final commit.
     `limitmb`: megabytes of postings held in memory (by both processes together, see
-    parallel.py) before a segment is written and another begun.
+    parallel.py) before a segment is written and another begun. `compact`: after the
+    update, merge every segment into one (merge.py; the one-off after a big import).
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
@@ -146,7 +148,7 @@ def update_index(
     lock.acquire(wait)
     try:
         _run(index_dir, [Path(d) for d in corpus_dirs], tuple(patterns), rebuild, progress, limitmb, warn, summary,
-             wanted)
+             wanted, compact)
     except OSError as exc:  # a full disk or a read-only folder met outside the commit itself
         raise IndexWriteFailed(f"could not write the index in {index_dir}: {exc.strerror or exc}; "
                                f"the previous index is intact") from exc
@@ -156,13 +158,14 @@ def update_index(
     return summary
 
 
-def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, summary, wanted=None) -> None:
+def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, summary, wanted=None,
+         compact=False) -> None:
     from whoosh import index as whoosh_index
 
-    from . import mapped_files
+    from .codec import mapped
     from .schema import build_schema
 
-    mapped_files.install()
+    mapped.install()
     fresh = rebuild or not (index_dir / store.CURRENT).exists()
     if fresh:
         userdict = wanted if wanted is not None else _recorded_userdict(index_dir) if rebuild else None
@@ -170,7 +173,7 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
         gen_dir = store.new_generation_dir(index_dir)
         try:
             _update(index_dir, gen_dir, whoosh_index.create_in(gen_dir, build_schema()), {}, True,
-                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict)
+                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict, compact)
         except BaseException:
             # An unpublished generation is nobody's: give its space back now.
             shutil.rmtree(gen_dir, ignore_errors=True)
@@ -186,12 +189,12 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
             raise IndexUnusable(f"the index at {index_dir} is damaged ({exc!r}); "
                                 f"run `zhsearch index --rebuild`") from exc
         _update(index_dir, gen_dir, ix, old_state, False, corpus_dirs, patterns, progress, limitmb, warn,
-                summary, None)
+                summary, None, compact)
     store.remove_other_generations(index_dir, keep=gen_dir)
 
 
 def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, progress, limitmb, warn, summary,
-            userdict) -> None:
+            userdict, compact=False) -> None:
     if fresh:
         store.write_meta(gen_dir, index_meta(userdict))
     disk = walk_corpus(corpus_dirs, patterns, warn)
@@ -203,7 +206,7 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
         plan.forget(rel)
 
     to_write = plan.documents_to_write()
-    if to_write or fresh:
+    if to_write or fresh or compact:
         from .parallel import add_articles
         from .segment import BulkWriter
 
@@ -224,12 +227,9 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
             for rel, reason in problems:
                 plan.not_written(rel, reason)
             store.save_state(gen_dir, writer.generation, plan.state)
-            if progress:  # the commit writes every posting list: often half of a build
-                sys.stderr.write("writing the index ...\r")
-                sys.stderr.flush()
-            writer.commit()
-            if progress:
-                sys.stderr.write(" " * 24 + "\r")
+            merging = _MergeBar(progress)
+            writer.commit(compact=compact, progress=merging.update)
+            merging.close()
         except BaseException as exc:
             _abandon(ix, writer)
             if isinstance(exc, OSError):
@@ -267,6 +267,24 @@ def _progress(items: Iterable | None, enabled: bool, desc: str, total: int | Non
 
     return tqdm(items, desc=desc, total=total, unit="file" if desc == "reading" else "doc", file=sys.stderr,
                 leave=False, dynamic_ncols=True)
+
+
+class _MergeBar:
+    """A progress bar for the merges of a commit, made when the first merge reports."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar = enabled, None
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = _progress(None, True, "merging", total)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _published_ts(article: Article) -> float | None:

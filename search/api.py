@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 from indexer import store
 from indexer.errors import IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
-from indexer.schema import key_to_datetime, published_keys, stored_published
+from indexer.schema import document_texts, key_to_datetime, published_keys, stored_published
 
 from . import query as ql
 
@@ -128,10 +128,11 @@ class Index:
     def _open(self) -> None:
         from whoosh import index as whoosh_index
 
-        from indexer import analysis, mapped_files
+        from indexer import analysis
+        from indexer.codec import mapped
         from indexer.writer import check_meta
 
-        mapped_files.install()
+        mapped.install()
         last_error: Exception | None = None
         # A rebuild may swap generations between reading CURRENT and opening the
         # generation it named (which is then deleted): read CURRENT again.
@@ -158,7 +159,7 @@ class Index:
         self.gen_dir = gen_dir
         self._ix = ix
         self._searcher = searcher
-        self._cache: dict = {}  # per snapshot: live documents, field lengths (results.py)
+        self._cache: dict = self._fresh_cache()
 
     def refresh(self) -> None:
         """See what indexers committed since this Index was opened (a rebuild included)."""
@@ -171,7 +172,12 @@ class Index:
             self._open()
             return
         self._searcher = self._searcher.refresh()
-        self._cache = {}
+        self._cache = self._fresh_cache()
+
+    def _fresh_cache(self) -> dict:
+        """What results.py keeps per snapshot (live documents, field lengths, ...); the folder
+        holds the segments' character indexes."""
+        return {"folder": str(self.gen_dir)}
 
     def close(self) -> None:
         self._searcher.close()
@@ -240,8 +246,11 @@ class Index:
             canonical = normalize_url(url)
         except (UnicodeEncodeError, ValueError):
             return None  # undecodable bytes from the command line, or no URL at all
-        doc = self._searcher.document(url=canonical) or self._searcher.document(url=url)
-        return None if doc is None else _stored_article(doc)
+        s = self._searcher
+        docnum = s.document_number(url=canonical)
+        if docnum is None:
+            docnum = s.document_number(url=url)
+        return None if docnum is None else _stored_article(s.stored_fields(docnum), document_texts(s.reader(), docnum))
 
     def stats(self) -> IndexStats:
         from whoosh import query as wq
@@ -267,10 +276,10 @@ class Index:
         )
 
 
-def _stored_article(doc: dict) -> StoredArticle:
+def _stored_article(doc: dict, own: dict[str, str]) -> StoredArticle:
     return StoredArticle(
-        url=doc["url"], title=doc.get("title", ""), published=stored_published(doc.get("published")),
-        source=doc.get("source", ""), path=doc.get("path", ""), lead=doc.get("lead", ""), body=doc.get("body", ""),
+        url=doc["url"], title=own["title"], published=stored_published(doc.get("published")),
+        source=doc.get("source", ""), path=doc.get("path", ""), lead=own["lead"], body=own["body"],
     )
 
 

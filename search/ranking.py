@@ -9,7 +9,7 @@ phrase) matches in one of two ways:
 - by words: the document holds every jieba word of the run (in the leaf's
   fields); search-mode indexing means a long indexed word also holds its
   sub-words;
-- literally: the run's character bigrams (the `chars` field) narrow the
+- literally: the run's character bigrams (the character index) narrow the
   candidates, and the stored text confirms the literal occurrence. A bare run
   matches either way; a quoted phrase only literally.
 
@@ -27,14 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer import analysis
-from indexer.schema import TEXT_FIELDS
+from indexer.schema import TEXT_FIELDS, encode_text, holds
 
 from . import query as ql
 from .postings import Postings, bm25f
 from .snippets import literal_in
 
 Texts = Callable[[int], dict]  # docnum -> normalised {"title", "lead", "body"} (schema.texts)
-Raw = Callable[[int], bytes]  # docnum -> the same, UTF-8, NUL-separated (the `text` column)
+Raw = Callable[[int], bytes]  # docnum -> the same, encoded (the `text` column, schema.encode_text)
 
 # Chosen on bench/relevance.py --tune (tuning half; README, "Relevance").
 FIELD_BOOSTS = {"title": 8.0, "lead": 1.5, "body": 1.0}
@@ -107,9 +107,9 @@ def _literal_parts(postings: Postings, needle: str):
         if not is_han:
             yield _all_words(postings, analysis.query_words(run), TEXT_FIELDS)
         elif len(run) == 1:
-            yield postings.mask("chars", run)  # every Han character is a term of its own
+            yield postings.chars_mask(run)  # every Han character is a term of its own
         else:
-            yield from (postings.mask("chars", run[i:i + 2]) for i in range(len(run) - 1))
+            yield from (postings.chars_mask(run[i:i + 2]) for i in range(len(run) - 1))
 
 
 def _literal_candidates(postings: Postings, needle: str) -> np.ndarray | None:
@@ -135,9 +135,9 @@ def _literal_check(texts: Texts, raw: Raw, leaf: Leaf):
     """docnum -> whether the document holds the leaf's needle literally."""
     if _is_han_run(leaf.needle) and leaf.fields == TEXT_FIELDS:
         # A Han run matches as plain text (no spacing rules apply inside it): search the
-        # stored UTF-8 bytes as they are. They hold no NUL, so no match spans two fields.
-        needle = leaf.needle.encode("utf-8")
-        return lambda d: needle in raw(d)
+        # stored bytes as they are. They hold no NUL, so no match spans two fields.
+        needle = encode_text([leaf.needle])
+        return lambda d: holds(raw(d), needle)
     return lambda d: contains_literal(texts(d), leaf)
 
 

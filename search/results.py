@@ -6,7 +6,8 @@ from functools import partial
 
 import numpy as np
 
-from indexer.schema import published_keys, stored_published, texts
+from indexer.codec.chars import CharsReader, segment_path
+from indexer.schema import originals, published_keys, stored_published, texts
 
 from . import query as ql
 from .api import Hit, Hits
@@ -15,7 +16,7 @@ from .ranking import add_recency, evaluate, first_by_keys, positive_leaves, prep
 from .snippets import find_spans, make_snippet
 
 
-def _snapshot(reader) -> dict:
+def _snapshot(reader, folder: str) -> dict:
     """What every query of one searcher snapshot needs for every match, read once.
 
     Per document, is_deleted() and Whoosh's column readers cost microseconds each."""
@@ -35,6 +36,8 @@ def _snapshot(reader) -> dict:
         # a hit lists the URLs of its story's other copies: 19 of them for each hit at x20, where
         # reading each copy's stored fields (a zlib pickle with its body) cost 1.6 ms a hit
         "url": reader.column_reader("url"),
+        "chars": [(CharsReader(segment_path(folder, seg.segment())), base)
+                  for seg, base in reader.leaf_readers()],
     }
 
 
@@ -117,9 +120,9 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
                limit, offset, since, until, sources, sort, fold) -> Hits:
     """`cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
     reader = searcher.reader()
-    postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
     if "live" not in cache:
-        cache.update(_snapshot(reader))
+        cache.update(_snapshot(reader, cache["folder"]))
+    postings = Postings(reader, cache["chars"], _lengths=cache.setdefault("lengths", {}))
     leaves = prepare(tree)
     universe = cache["live"]
     date, story = cache["date"], cache["story"]
@@ -149,7 +152,7 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
         total = len(ids)
     needles = _needles(positive)
     url = cache["url"]
-    hits = [_hit(searcher, d, offset + i + 1, float(score[d]), needles, [url[c] for c in copies.get(d, [])])
+    hits = [_hit(searcher, text_of, d, offset + i + 1, float(score[d]), needles, [url[c] for c in copies.get(d, [])])
             for i, d in enumerate(page)]
     return Hits(total=total, hits=hits, query=text, offset=offset)
 
@@ -164,10 +167,11 @@ def _needles(positive) -> list[str]:
     return out
 
 
-def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], duplicates: list[str]) -> Hit:
+def _hit(searcher, text_of, docnum: int, rank: int, score: float, needles: list[str], duplicates: list[str]) -> Hit:
     doc = searcher.stored_fields(docnum)
-    snippet = make_snippet(doc.get("lead", ""), doc.get("body", ""), needles)
-    title = doc.get("title", "")
+    own = originals(doc, text_of(docnum))
+    snippet = make_snippet(own["lead"], own["body"], needles)
+    title = own["title"]
     return Hit(
         rank=rank,
         url=doc["url"],

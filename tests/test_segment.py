@@ -1,10 +1,10 @@
-"""indexer/segment.py and indexer/parallel.py: the segments they write are the ones Whoosh would.
+"""indexer/segment.py, merge.py and parallel.py: the segments they write are the ones Whoosh would.
 
 The reference is Whoosh's own SegmentWriter fed the same documents: every term, posting
 (document, weight, value), term statistic, field length and stored field must be equal, read
 back through Whoosh's own readers. Then the writer's other paths: several segments under a
-small memory bound, merges of small segments (postings fed back through the pool protocol),
-and a build split between two processes.
+small memory bound, merges (by the tiered policy, with deletions, and --compact), and a build
+split between two processes.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ import search
 from indexer import schema as S
 from indexer import store, update_index
 from indexer.reader import parse_article
-from indexer.segment import INLINE_LIMIT, BulkWriter
+from indexer.codec.w3 import INLINE_LIMIT
+from indexer.segment import BulkWriter
 
 from .conftest import POOL, SEED, pool_files
 
-INDEXED = ("title", "lead", "body", "chars", "url", "source", "published", "story")
+INDEXED = ("title", "lead", "body", "url", "source", "published", "story")
 
 
 def sample_articles(n: int):
@@ -42,9 +43,9 @@ def build(path: Path, articles, bulk: bool, memory_limit: int | None = None):
         w.memory_limit = memory_limit
     for a in articles:
         doc = S.to_document(a)
-        if not bulk:  # Whoosh's own writer analyses the values: give it `chars` as text
+        if not bulk:  # Whoosh's own writer analyses the values (the character index is ours alone)
             doc.pop("_terms")
-            doc["chars"] = S.chars_text(a)
+            doc.update(title=a.title, lead=a.lead, body=a.body)
         w.add_document(**doc)
     w.commit()
     return whoosh_index.open_dir(str(path))
@@ -98,27 +99,45 @@ def test_same_stored_fields_and_lengths_as_whoosh(pair):
 
 def test_short_posting_lists_are_inlined_in_the_term_table(pair):
     _, ours, _ = pair
-    for field in ("chars", "body"):
+    for field in ("title", "body"):
         for term in list(ours.lexicon(field))[:500]:
             assert ours.term_info(field, term).is_inlined() == (ours.doc_frequency(field, term) <= INLINE_LIMIT)
 
 
-def test_memory_bound_writes_several_segments_with_the_same_content(pair, tmp_path):
+def chars_urls(ix, term: str) -> set[str]:
+    """The URLs of the documents whose character index holds `term`, over every segment."""
+    from indexer.codec import chars
+
+    r, out = ix.reader(), set()
+    for seg, base in r.leaf_readers():
+        reader = chars.CharsReader(chars.segment_path(ix.storage.folder, seg.segment()))
+        ids = reader.ids(chars.term_key(term))
+        out |= set() if ids is None else {r.stored_fields(base + d)["url"] for d in ids.tolist()}
+        reader.close()
+    return out
+
+
+@pytest.mark.parametrize("factor", [10**6, 3])  # no merge, or merges of every three segments
+def test_memory_bound_writes_several_segments_with_the_same_content(pair, tmp_path, monkeypatch, factor):
+    import indexer.merge as merge
+
     articles, ours, _ = pair
     if len(articles) < 100:
         pytest.skip("needs the shared article pool (the seed alone fits any bound)")
+    monkeypatch.setattr(merge, "FACTOR", factor)
     small = build(tmp_path / "small", articles, True, memory_limit=2**20)
-    assert len(small._segments()) > 2
+    assert (len(small._segments()) > 2) == (factor > 3)
     r = small.reader()
     assert r.doc_count_all() == ours.doc_count_all()
     by_url = {r.stored_fields(d)["url"]: d for d in range(r.doc_count_all())}
-    for term in ("中国", "香港", "的"):
-        got = {r.stored_fields(d)["url"] for d in r.postings("chars", term).all_ids()} \
-            if ("chars", term) in r else set()
-        want = {ours.stored_fields(d)["url"] for d in ours.postings("chars", term).all_ids()} \
-            if ("chars", term) in ours else set()
-        assert got == want
+    whole = build(tmp_path / "whole", articles, True)
+    for term in ("中国", "香港", "的", "卡塔尔"[:2]):
+        assert chars_urls(small, term) == chars_urls(whole, term)
     assert set(by_url) == {ours.stored_fields(d)["url"] for d in range(ours.doc_count_all())}
+    for field in ("title", "body", "url"):
+        for term in list(whole.reader().lexicon(field))[::97]:
+            assert ({r.stored_fields(d)["url"] for d in r.postings(field, term).all_ids()} ==
+                    {ours.stored_fields(d)["url"] for d in ours.postings(field, term).all_ids()})
 
 
 def corpus_of(tmp_path: Path, articles_bytes: list[bytes]) -> Path:
@@ -162,21 +181,34 @@ def assert_same_content(a: dict, b: dict, rel: float = 0.0) -> None:
             assert score == pytest.approx(b["results"][q][url], rel=rel), (q, url)
 
 
-def test_merging_small_segments_keeps_every_posting(tmp_path):
-    """Six small runs: Whoosh's merge policy folds the small segments together through the pool."""
-    data = real_files(60)
+def test_merging_small_segments_keeps_every_posting(tmp_path, monkeypatch):
+    """Six small runs, with deletions and a changed file: the tiered policy merges every three
+    segments (FACTOR 3 here), dropping the deleted documents; then --compact makes one."""
+    import indexer.merge as merge
+
+    monkeypatch.setattr(merge, "FACTOR", 3)
+    data = real_files(70)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     index_dir = tmp_path / "index"
     for run in range(6):
         for i in range(run * 10, run * 10 + 10):
             (corpus / f"a{i:03d}.md").write_bytes(data[i])
+        if run in (2, 4):
+            (corpus / f"a{run:03d}.md").unlink()
+            (corpus / f"a{run + 1:03d}.md").write_bytes(data[60 + run])
         update_index([corpus], index_dir)
     gen = store.current_generation_dir(index_dir)
     assert len(whoosh_index.open_dir(str(gen))._segments()) < 6  # a merge happened
     update_index([corpus], tmp_path / "fresh")
     # A merge re-reads document lengths as Whoosh stores them (one byte, lossy): the average
     # length moves a little, so scores match to 2%, not exactly.
+    assert_same_content(index_content(index_dir), index_content(tmp_path / "fresh"), rel=0.02)
+    summary = update_index([corpus], index_dir, compact=True)
+    assert (summary.new, summary.changed, summary.removed) == (0, 0, 0)
+    gen = store.current_generation_dir(index_dir)
+    assert len(whoosh_index.open_dir(str(gen))._segments()) == 1
+    assert len(list(gen.glob("*.chars"))) == 1  # the merged segments' character indexes are gone
     assert_same_content(index_content(index_dir), index_content(tmp_path / "fresh"), rel=0.02)
 
 

@@ -1,4 +1,4 @@
-"""indexer/mapped_files.py: segment files read in place from their memory maps."""
+"""indexer/codec/mapped.py: segment files read in place from their memory maps."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import search
 from indexer import update_index
-from indexer.mapped_files import MappedBufferFile, _BufferStream
+from indexer.codec.mapped import MappedBufferFile, _BufferStream
 
 from .test_index import article, write
 

@@ -1,0 +1,303 @@
+"""Whoosh 2.7.4's W3 posting lists, written and read as whole arrays.
+
+Writing (the W3 codec's own layout, so Whoosh's readers read it unchanged):
+each term's postings arrive as one array and are written whole --
+
+- a list of at most INLINE_LIMIT postings goes into the term table itself (what
+  Whoosh 2.7.4's `inlinelimit` means to do; its writer calls a method that does
+  not exist);
+- longer ones go to the postings file in blocks of BLOCK_SIZE, their numbers
+  pickled as arrays (raw bytes in the pickle), uncompressed: the layout read
+  fastest below.
+
+Reading: a term's blocks become two numpy arrays (docnums, term frequencies)
+without a Python object per posting; Whoosh's matchers cost a few Python calls
+per posting. This leans on the codec's private layout, hence the exact Whoosh
+pin; tests/test_segment.py and tests/test_ranking.py compare both directions
+with Whoosh's own writer and matchers.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import sys
+import zlib
+from array import array
+from dataclasses import dataclass
+from itertools import chain
+from operator import sub
+from pickle import dumps
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.fields import TEXT
+from whoosh.filedb.filetables import _lengths as _ROW_LENGTHS
+from whoosh.reading import TermNotFound
+from whoosh.system import pack_int, pack_long
+from whoosh.util.numeric import byte_to_length
+
+# Measured on the pool (lists of at most 1 / 4 / 16 postings inlined): build 13.6 / 12.7 / 12.0 s,
+# index 109 / 107 / 113 MB, warm queries the same; 4 makes the smallest index.
+INLINE_LIMIT = 4
+# Blocks are read whole (search/postings.py), never skipped through: larger ones cost fewer
+# Python steps per posting. Measured at x5 (22,150 articles; reading the longest list, 21,955
+# postings / warm query p95 / index size / build): 128 postings zlib-compressed as Whoosh does
+# 3.2 ms / 19.6 ms / 672 MB / 86 s; 1024 compressed 1.6 / 17.3 / 659 / 83; 1024 uncompressed
+# 0.8 / 14.7 / 726 / 74.
+BLOCK_SIZE = 1024
+# A block's id deltas and weights are arrays, not tuples: pickle protocol 3+ stores an array as its
+# raw bytes, which search/postings.py hands to numpy without making a Python object per posting
+# (Whoosh's reader only iterates and indexes them, which arrays allow).
+_BLOCK_PICKLE = 4
+# Term table rows of inlined lists: Whoosh pickles them with protocol 2, where each 4-byte value
+# costs ~40 bytes (bytes go through _codecs.encode); protocol 3 writes them as 9. Weights that
+# are whole numbers are written as ints. Whoosh's reader unpickles any protocol.
+_INLINE_PICKLE = 3
+_TERMINFO = W3TermInfo._struct
+
+
+def term_encoding(field) -> str:
+    # Terms are kept as str; non-text fields' terms are any bytes, which latin-1 round-trips
+    # (and both decodings keep the bytes' sort order).
+    return "utf-8" if isinstance(field, TEXT) else "latin-1"
+
+
+def field_terms(field, value) -> dict[str, int]:
+    """term -> frequency of a value, analysed by Whoosh (the fields with no analysis of ours)."""
+    enc = term_encoding(field)
+    return {t.decode(enc): freq for t, freq, _, _ in field.index(value)}
+
+
+
+# ---------------------------------------------------------------- writing
+
+def length_bytes(pdr, fieldname: str, doccount: int) -> bytes:
+    """Each document's length in the field as the column stores it (Whoosh's length byte)."""
+    column = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return bytes(doccount)
+    return bytes(column[d] for d in range(doccount))
+
+
+def table_items(table: dict[str, array], encoding: str):
+    """A PostingsTable field's (term bytes, postings) in ascending order of the bytes."""
+    # str order is the order of the encoded bytes, for UTF-8 as for latin-1
+    return ((term.encode(encoding), table[term]) for term in sorted(table))
+
+
+def write_field(postfile, tindex, prefix: bytes, items, paired: bool, boost: float, lengths: bytes | None) -> None:
+    """Write every posting list of one field, postings file blocks and term table rows.
+
+    `items`: (term bytes, array) in ascending order of the bytes; an array holds docnums
+    (`paired` False) or docnum, frequency pairs."""
+    rows = []
+    for tbytes, a in items:
+        if len(a) > (2 * INLINE_LIMIT if paired else INLINE_LIMIT):
+            info = _blocks(postfile, a, paired, boost, lengths)
+        elif paired:
+            info = _inlined_pairs(a, boost, lengths)
+        else:
+            df = len(a)
+            minlb, maxlb = _length_range(a, lengths)
+            info = _TERMINFO.pack(1, df * boost, df, minlb, maxlb, boost, a[0], a[-1]) + \
+                dumps((tuple(a), (_number(boost),) * df, ()), _INLINE_PICKLE)
+        rows.append((prefix + tbytes, info))
+        if len(rows) == 4096:
+            _add_rows(tindex, rows)
+            rows = []
+    _add_rows(tindex, rows)
+
+
+def _length_range(ids, lengths: bytes | None) -> tuple[int, int]:
+    if lengths is None:
+        return 0, 0
+    lens = bytes(map(lengths.__getitem__, ids))
+    return min(lens), max(lens)
+
+
+def _inlined_pairs(a: array, boost: float, lengths: bytes | None) -> bytes:
+    ids, freqs = a[0::2], a[1::2]
+    weights = tuple(freqs) if boost == 1.0 else tuple(f * boost for f in freqs)
+    minlb, maxlb = _length_range(ids, lengths)
+    values = tuple(f.to_bytes(4, "big") for f in freqs)
+    return _TERMINFO.pack(1, sum(weights), len(ids), minlb, maxlb, max(weights), ids[0], ids[-1]) + \
+        dumps((tuple(ids), weights, values), _INLINE_PICKLE)
+
+
+def _number(boost: float) -> int | float:
+    return int(boost) if boost.is_integer() else boost
+
+
+def _blocks(postfile, a: array, paired: bool, boost: float, lengths: bytes | None) -> bytes:
+    """Write one term's postings to the postings file; returns its W3TermInfo bytes."""
+    if paired:
+        ids, freqs = a[0::2], a[1::2]
+        # frequencies as the narrowest integer array: Whoosh's reader only indexes weights
+        weights = _narrowest(freqs) if boost == 1.0 else array("f", (f * boost for f in freqs))
+        total, maxw = sum(weights), max(weights)
+    else:
+        ids, freqs, weights = a, None, None
+        total, maxw = len(ids) * boost, boost
+    df = len(ids)
+    lens = bytes(map(lengths.__getitem__, ids)) if lengths is not None else bytes(df)
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    for i in range(0, df, BLOCK_SIZE):
+        j = i + BLOCK_SIZE
+        bids = ids[i:j]
+        deltas = _narrowest(array("I", map(sub, bids, chain((0,), bids))))
+        if paired:
+            bw = weights[i:j]
+            bmaxw, bminw = max(bw), min(bw)
+            # the codec's shorthands: None when all are 1.0, one float when all are equal
+            mini = None if bminw == bmaxw == 1 else float(bmaxw) if bminw == bmaxw else bw
+            values = _big_endian(freqs[i:j])
+        else:
+            bmaxw, mini, values = boost, (None if boost == 1.0 else boost), None
+        data = dumps((deltas, mini, values), _BLOCK_PICKLE)
+        blens = lens[i:j]
+        info = dumps((len(bids), bids[-1], float(bmaxw), 0, min(blens), max(blens)), 2)  # 0: not compressed
+        size = len(info) + len(data)
+        postfile.write_int(-size if j >= df else size)
+        postfile.write(info)
+        postfile.write(data)
+    return _TERMINFO.pack(0, total, df, min(lens), max(lens), maxw, ids[0], ids[-1]) + \
+        pack_long(start) + pack_int(postfile.tell() - start)
+
+
+def _narrowest(values: array) -> array:
+    top = max(values)
+    return array("B" if top < 256 else "H" if top < 65536 else "I", values)
+
+
+def _add_rows(tindex, rows: list[tuple[bytes, bytes]]) -> None:
+    """OrderedHashWriter.add() for many rows at once: one write instead of three per row."""
+    if not rows:
+        return
+    if rows[0][0] <= tindex.lastkey:
+        raise ValueError(f"term table keys must increase: {tindex.lastkey!r}..{rows[0][0]!r}")
+    dbfile = tindex.dbfile
+    pos = dbfile.tell()
+    buf = bytearray()
+    positions = tindex.index.append
+    buckets = tindex.buckets
+    hashfn = tindex.hashfn
+    pack = _ROW_LENGTHS.pack
+    for key, value in rows:
+        here = pos + len(buf)
+        positions(here)
+        buf += pack(len(key), len(value))
+        buf += key
+        buf += value
+        h = hashfn(key)
+        buckets[h & 255].append((h, here))
+    dbfile.write(buf)
+    tindex.lastkey = rows[-1][0]
+
+
+def _big_endian(freqs: array) -> bytes:
+    """The Frequency format's values of a block: each frequency as a big-endian uint32."""
+    out = array("I", freqs)
+    if sys.byteorder == "little":
+        out.byteswap()
+    return out.tobytes()
+
+
+# ---------------------------------------------------------------- reading
+
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_BLOCK_SIZE = struct.Struct("!i")
+_MAGIC = 4  # the W3 header magic before a term's first block
+
+
+@dataclass(frozen=True, slots=True)
+class Plist:
+    """One term's postings: ascending docnums (int64) and their term frequencies (float64)."""
+
+    ids: np.ndarray
+    tf: np.ndarray
+
+
+EMPTY = Plist(np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def _block_weights(weights, count: int) -> np.ndarray:
+    # None: every weight 1.0; one float: all equal (how the W3 codec shortens a block)
+    if weights is None:
+        return np.ones(count)
+    if isinstance(weights, float):
+        return np.full(count, weights)
+    return np.asarray(weights, dtype=np.float64)
+
+
+def _read_blocks(buf: bytes, base: int) -> Plist:
+    """Decode one term's blocks (a W3 postings extent after its magic)."""
+    f = io.BytesIO(buf)
+    deltas, weights, lasts = [], [], []
+    pos, end = 0, len(buf)
+    while pos < end:
+        size = abs(_BLOCK_SIZE.unpack_from(buf, pos)[0])  # negative marks the last block
+        f.seek(pos + 4)
+        count, last, _, compression, _, _ = pickle.load(f)
+        pos += 4 + size
+        data = buf[f.tell():pos]
+        block_deltas, block_weights, _ = pickle.loads(zlib.decompress(data) if compression else data)
+        deltas.append(block_deltas)
+        weights.append(_block_weights(block_weights, count))
+        lasts.append(last)
+    if len(deltas) == 1:  # most lists of a segment: numpy's calls cost more than its work here
+        ids = np.array(deltas[0], dtype=np.int64)
+        tf = weights[0]
+    else:
+        ids = np.concatenate([np.asarray(d) for d in deltas]).astype(np.int64)
+        # each block's first delta is from 0 (blocks decode alone): make it from the previous
+        # block's last id, and one running sum gives every docnum
+        ids[np.cumsum([len(d) for d in deltas[:-1]])] -= lasts[:-1]
+        tf = np.concatenate(weights)
+    ids.cumsum(out=ids)
+    ids += base
+    return Plist(ids, tf)
+
+
+def _info_postings(terms, info, base: int) -> Plist:
+    if info.is_inlined():  # short lists live in the term table (see write_field)
+        ids, weights, _ = info.inlined_postings()
+        return Plist(np.add(ids, base, dtype=np.int64), np.asarray(weights, dtype=np.float64))
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # Whoosh 2.7.4's from_bytes() leaves it a 1-tuple
+        length = length[0]
+    return _read_blocks(terms._postfile.get(offset + _MAGIC, length - _MAGIC), base)
+
+
+def leaf_postings(segreader, fieldname: str, term: str, base: int) -> Plist | None:
+    """One segment's postings of `term` in `fieldname`, docnums offset by `base`; None if absent."""
+    terms = segreader._terms
+    try:
+        info = terms.term_info(fieldname, segreader._text_to_bytes(fieldname, term))
+    except TermNotFound:
+        return None
+    return _info_postings(terms, info, base)
+
+
+def field_postings(segreader, fieldname: str):
+    """(term bytes, Plist) of every term of one segment's field, in term order (for merges)."""
+    terms = segreader._terms
+    for (name, tbytes), info in terms.items_from(fieldname, b""):
+        if name != fieldname:
+            break
+        yield tbytes, _info_postings(terms, info, 0)
+
+
+def length_codes(segreader, fieldname: str) -> np.ndarray:
+    """Every document's length byte in the field (Whoosh's quantised length), by segment docnum."""
+    count = segreader.doc_count_all()
+    column = segreader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    codes = bytes(count) if column is None else bytes(column[d] for d in range(count))
+    return np.frombuffer(codes, dtype=np.uint8)
+
+
+def lengths(segreader, fieldname: str) -> np.ndarray:
+    """Every document's length in tokens of the field (as Whoosh decodes the byte), by segment docnum."""
+    return _LENGTH_OF_BYTE[length_codes(segreader, fieldname)]

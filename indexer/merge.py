@@ -1,0 +1,184 @@
+"""Merging segments: a tiered policy, and a merge that copies arrays, not postings one by one.
+
+Every indexing run writes its new documents as new segments (segment.py). Left
+alone, segments pile up: each has its own term table of the whole vocabulary
+(index size) and costs every query a term lookup per word and field (speed).
+Whoosh's own merge re-adds every posting of the merged segments through the
+writer's pool, one Python call each: a daily update that happened to merge took
+61 s, longer than building the pool afresh.
+
+The policy is tiered, as Lucene's TieredMergePolicy and tantivy's: segments are
+grouped into tiers by live size (below FLOOR documents all are one tier, then
+each tier FACTOR times larger), and a tier that holds FACTOR segments is merged
+into one. A document is rewritten about log_FACTOR(n / FLOOR) times in its life
+and no run pays for the whole index; a segment that has lost DELETED_SHARE of its
+documents is rewritten to reclaim them. `zhsearch index --compact` merges all.
+
+A merge (`_merge`) copies the stored fields and columns document by document
+(Whoosh's per-document writer) and the posting lists as whole arrays: each
+term's lists from every merged segment are read (codec/w3), renumbered without
+the deleted documents and written once; the character indexes are merged by
+codec/chars.merge. Nothing is published until the writer's commit writes its
+table of contents: a merge that fails or is killed leaves files that no TOC
+names, which the next commit deletes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from itertools import groupby
+from operator import itemgetter
+
+import numpy as np
+from whoosh.formats import Frequency
+from whoosh.reading import SegmentReader
+
+from .codec import chars
+from .codec.w3 import field_postings
+
+FLOOR = 2_000  # live documents: segments below this are one tier
+FACTOR = 8  # segments of a tier that are merged into one
+DELETED_SHARE = 0.3  # a segment with this share of deleted documents is rewritten
+
+
+def tier(live: int) -> int:
+    return 0 if live <= FLOOR else int(math.log(live / FLOOR, FACTOR))
+
+
+def plan(sizes: list[tuple[int, int]], compact: bool = False) -> list[list[int]]:
+    """Which segments to merge: groups of indexes into `sizes`, each (live, total) documents.
+
+    Merging repeats until no tier holds FACTOR segments, so a merge's output may be merged
+    again in the same plan (its group then names the earlier group's output by the index
+    len(sizes) + k of the k-th group)."""
+    live = [lv for lv, _ in sizes]
+    if compact:
+        return [list(range(len(sizes)))] if len(sizes) > 1 or (sizes and sizes[0][0] < sizes[0][1]) else []
+    groups: list[list[int]] = []
+    alive = {i for i, (lv, total) in enumerate(sizes)}
+    # segments that lost much of their documents go with the next merge of their tier, or alone
+    stale = {i for i, (lv, total) in enumerate(sizes) if total and lv < total * (1 - DELETED_SHARE)}
+    while True:
+        tiers: dict[int, list[int]] = {}
+        for i in sorted(alive, key=lambda i: (live[i], i)):
+            tiers.setdefault(tier(live[i]), []).append(i)
+        full = [t for t, members in tiers.items() if len(members) >= FACTOR]
+        if not full:
+            break
+        members = tiers[min(full)][:FACTOR]  # the smallest of the lowest full tier first
+        groups.append(members)
+        alive -= set(members)
+        stale -= set(members)
+        alive.add(len(live))
+        live.append(sum(live[i] for i in members))
+    groups.extend([i] for i in sorted(stale))
+    return groups
+
+
+def merge_segments(writer, segments: list, compact: bool = False, progress=None) -> list:
+    """The segment list after the policy's merges (each merge written as a new segment)."""
+    groups = plan([(s.doc_count(), s.doc_count_all()) for s in segments], compact)
+    pool = list(segments)
+    live = [s.doc_count() for s in segments]
+    for group in groups:
+        live.append(sum(live[i] for i in group))
+    total, done = sum(live[len(segments):]), 0
+    for group in groups:
+        pool.append(_merge(writer, [pool[i] for i in group]))
+        done += pool[-1].doc_count_all()
+        if progress is not None:
+            progress(done, total)
+    gone = {i for g in groups for i in g}
+    return [s for i, s in enumerate(pool) if i not in gone and s.doc_count_all()]
+
+
+def _merge(writer, segments: list):
+    """Write the live documents of `segments`, in order, as one new segment; return it."""
+    from .segment import write_postings
+
+    storage, schema, codec = writer.storage, writer.schema, writer.codec
+    newseg = codec.new_segment(storage, writer.indexname)
+    readers = [SegmentReader(storage, schema, s) for s in segments]
+    try:
+        pdw = codec.per_document_writer(storage, newseg)
+        docmaps, count = [], 0
+        for r in readers:
+            docmap = _copy_documents(pdw, schema, r, count)
+            count += int((docmap >= 0).sum())
+            docmaps.append(docmap)
+        pdw.close()
+        newseg.set_doc_count(count)
+        fields = {name: _merged_items(readers, docmaps, name, schema[name].format)
+                  for name in schema.names() if schema[name].indexed}
+        write_postings(schema, codec.field_writer(storage, newseg),
+                       codec.per_document_reader(storage, newseg), fields, count)
+        newseg.create_compound_file(storage)
+        sources = [(chars.CharsReader(chars.segment_path(storage.folder, s)), m) for s, m in zip(segments, docmaps)]
+        try:
+            chars.merge(sources, chars.segment_path(storage.folder, newseg), count)
+        finally:
+            for reader, _ in sources:
+                reader.close()
+    finally:
+        for r in readers:
+            r.close()
+    return newseg
+
+
+def _copy_documents(pdw, schema, reader, base: int) -> np.ndarray:
+    """Copy the live documents' stored fields, lengths and columns; the docmap (old -> new, -1: deleted)."""
+    from whoosh import columns
+
+    names = schema.names()
+    cols = {}
+    for name in names:
+        coltype = schema[name].column_type
+        if coltype and reader.has_column(name):
+            creader = reader.column_reader(name, coltype)
+            if isinstance(creader, columns.TranslatingColumnReader):
+                creader = creader.raw_column()
+            cols[name] = (coltype, creader)
+    scored = [n for n in names if schema[n].scorable]
+    docmap = np.full(reader.doc_count_all(), -1, np.int64)
+    docnum = base
+    for old, stored in reader.iter_docs():
+        docmap[old] = docnum
+        pdw.start_doc(docnum)
+        for name in names:
+            length = reader.doc_field_length(old, name) if name in scored else 0
+            pdw.add_field(name, schema[name], stored.get(name), length)
+            if name in cols:
+                coltype, creader = cols[name]
+                pdw.add_column_value(name, coltype, creader[old])
+        pdw.finish_doc()
+        docnum += 1
+    return docmap
+
+
+def _numbered(items, n: int):
+    for tbytes, p in items:
+        yield tbytes, n, p
+
+
+def _merged_items(readers, docmaps, fieldname: str, fmt):
+    """(term bytes, array) of a field over the merged segments, renumbered, in term order."""
+    streams = [_numbered(field_postings(r, fieldname), n) for n, r in enumerate(readers)]
+    for tbytes, parts in groupby(heapq.merge(*streams, key=itemgetter(0, 1)), key=itemgetter(0)):
+        ids, tfs = [], []
+        for _, n, p in parts:
+            new = docmaps[n][p.ids]
+            keep = new >= 0
+            ids.append(new[keep])
+            tfs.append(p.tf[keep])
+        ids = np.concatenate(ids) if len(ids) > 1 else ids[0]
+        if not len(ids):
+            continue
+        if isinstance(fmt, Frequency):  # weights are frequencies times the field's boost
+            out = np.empty(2 * len(ids), np.uint32)
+            out[0::2] = ids
+            out[1::2] = np.rint((np.concatenate(tfs) if len(tfs) > 1 else tfs[0]) / fmt.field_boost)
+        else:
+            out = ids.astype(np.uint32)
+        yield tbytes, array("I", out.tobytes())
