@@ -8,11 +8,18 @@ writer's pool, one Python call each: a daily update that happened to merge took
 61 s, longer than building the pool afresh.
 
 The policy is tiered, as Lucene's TieredMergePolicy and tantivy's: segments are
-grouped into tiers by live size (below FLOOR documents all are one tier, then
-each tier FACTOR times larger), and a tier that holds FACTOR segments is merged
-into one. A document is rewritten about log_FACTOR(n / FLOOR) times in its life
-and no run pays for the whole index; a segment that has lost DELETED_SHARE of its
-documents is rewritten to reclaim them. `zhsearch index --compact` merges all.
+grouped into tiers by live size (up to FLOOR documents, then each tier FACTOR
+times larger), and a tier that holds FACTOR segments is merged into one. A
+document is rewritten about log_FACTOR(n / FLOOR) times in its life and no run
+pays for the whole index; a segment that has lost DELETED_SHARE of its documents
+is rewritten to reclaim them. `zhsearch index --compact` merges all.
+
+Before the policy, the segments one run wrote are merged into one: a large
+import writes a segment per memory bound (4,470 articles: 8), whose term tables
+each hold most of the vocabulary. A merge's cost is mostly per term and segment
+(a few Python steps each), so merging them all at once, once, costs a fraction
+of writing them (README, "Performance"), where a cascade of tiers would rewrite
+every document of a large import several times.
 
 A merge (`_merge`) copies the stored fields and columns document by document
 (Whoosh's per-document writer) and the posting lists as whole arrays: each
@@ -36,7 +43,7 @@ from whoosh.formats import Frequency
 from whoosh.reading import SegmentReader
 
 from .codec import chars
-from .codec.w3 import field_postings
+from .codec.w3 import field_rows, row_postings
 
 FLOOR = 2_000  # live documents: segments below this are one tier
 FACTOR = 8  # segments of a tier that are merged into one
@@ -44,7 +51,7 @@ DELETED_SHARE = 0.3  # a segment with this share of deleted documents is rewritt
 
 
 def tier(live: int) -> int:
-    return 0 if live <= FLOOR else int(math.log(live / FLOOR, FACTOR))
+    return 0 if live <= FLOOR else 1 + int(math.log(live / FLOOR, FACTOR))
 
 
 def plan(sizes: list[tuple[int, int]], compact: bool = False) -> list[list[int]]:
@@ -77,9 +84,13 @@ def plan(sizes: list[tuple[int, int]], compact: bool = False) -> list[list[int]]
     return groups
 
 
-def merge_segments(writer, segments: list, compact: bool = False, progress=None) -> list:
-    """The segment list after the policy's merges (each merge written as a new segment)."""
-    groups = plan([(s.doc_count(), s.doc_count_all()) for s in segments], compact)
+def merge_segments(writer, old: list, new: list, compact: bool = False, progress=None) -> list:
+    """The segment list after this run's merges: `new` (the run's segments) into one, then the
+    policy's over all (each merge written as a new segment)."""
+    segments = old + new
+    sizes = [(s.doc_count(), s.doc_count_all()) for s in segments]
+    groups = plan(sizes, compact) if compact or len(new) < 2 else \
+        _after(plan(sizes[:len(old)] + [(sum(lv for lv, _ in sizes[len(old):]),) * 2]), len(old), len(new))
     pool = list(segments)
     live = [s.doc_count() for s in segments]
     for group in groups:
@@ -92,6 +103,15 @@ def merge_segments(writer, segments: list, compact: bool = False, progress=None)
             progress(done, total)
     gone = {i for g in groups for i in g}
     return [s for i, s in enumerate(pool) if i not in gone and s.doc_count_all()]
+
+
+def _after(groups: list[list[int]], first: int, count: int) -> list[list[int]]:
+    """`groups`, planned with the `count` segments from `first` on counted as one (index
+    `first`), as a plan over all of them whose first group merges those `count`."""
+    def full(i: int) -> int:  # outputs of a plan land at len(segments) + k
+        return i if i < first else first + count if i == first else i + count
+
+    return [list(range(first, first + count))] + [[full(i) for i in g] for g in groups]
 
 
 def _merge(writer, segments: list):
@@ -157,28 +177,37 @@ def _copy_documents(pdw, schema, reader, base: int) -> np.ndarray:
     return docmap
 
 
-def _numbered(items, n: int):
-    for tbytes, p in items:
-        yield tbytes, n, p
-
-
 def _merged_items(readers, docmaps, fieldname: str, fmt):
-    """(term bytes, array) of a field over the merged segments, renumbered, in term order."""
-    streams = [_numbered(field_postings(r, fieldname), n) for n, r in enumerate(readers)]
-    for tbytes, parts in groupby(heapq.merge(*streams, key=itemgetter(0, 1)), key=itemgetter(0)):
-        ids, tfs = [], []
-        for _, n, p in parts:
-            new = docmaps[n][p.ids]
-            keep = new >= 0
-            ids.append(new[keep])
-            tfs.append(p.tf[keep])
-        ids = np.concatenate(ids) if len(ids) > 1 else ids[0]
-        if not len(ids):
+    """(term bytes, array) of a field over the merged segments, renumbered, in term order.
+
+    Per term and segment this is a few Python steps, per posting a list operation: inlined
+    lists (most of them) never touch numpy."""
+    paired = isinstance(fmt, Frequency)
+    maps = [m.tolist() for m in docmaps]
+    rows = heapq.merge(*(field_rows(r, fieldname, n) for n, r in enumerate(readers)))
+    for tbytes, group in groupby(rows, key=itemgetter(0)):
+        ids: list[int] = []
+        tfs: list = []
+        for _, n, info in group:
+            old, weights = row_postings(readers[n], info)
+            if isinstance(old, tuple):
+                m = maps[n]
+                for d, w in zip(old, weights):
+                    if (new := m[d]) >= 0:
+                        ids.append(new)
+                        tfs.append(w)
+            else:
+                new = docmaps[n][old]
+                keep = new >= 0
+                ids += new[keep].tolist()
+                tfs += weights[keep].tolist()
+        if not ids:
             continue
-        if isinstance(fmt, Frequency):  # weights are frequencies times the field's boost
-            out = np.empty(2 * len(ids), np.uint32)
-            out[0::2] = ids
-            out[1::2] = np.rint((np.concatenate(tfs) if len(tfs) > 1 else tfs[0]) / fmt.field_boost)
+        if paired:  # weights are frequencies times the field's boost
+            freqs = tfs if fmt.field_boost == 1.0 else [w / fmt.field_boost for w in tfs]
+            out = array("I", bytes(8 * len(ids)))
+            out[0::2] = array("I", ids)
+            out[1::2] = array("I", map(round, freqs))
         else:
-            out = ids.astype(np.uint32)
-        yield tbytes, array("I", out.tobytes())
+            out = array("I", ids)
+        yield tbytes, out

@@ -18,7 +18,7 @@ import numpy as np
 from functools import lru_cache
 from datetime import datetime, timezone
 
-from whoosh.columns import VarBytesColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from . import analysis
@@ -47,7 +47,7 @@ def build_schema() -> Schema:
         lead=TEXT(analyzer=words, phrase=False),
         body=TEXT(analyzer=words, phrase=False),
         # Equal for the same story saved under two URLs; results fold such copies into one hit.
-        story=_column_only(ID(sortable=True)),
+        story=COLUMN(NumericColumn("q")),  # story_number: read for every match, as one array
         # The text is kept once: title, lead and body normalised (analysis.normalize) in the `text`
         # column, uncompressed UTF-16 joined by NULs (Han text is 2 bytes a character, not 3):
         # the literal check reads a candidate's text in microseconds and needs no normalising
@@ -81,7 +81,7 @@ def to_document(article: Article) -> dict:
         "path": article.path,
         "source": article.source,
         "title": article.title,
-        "story": story_key(article, norms[2]),
+        "story": story_number(story_key(article, norms[2])),
         "text": encode_text(norms),
         "edits": edits(article.lead + "\0" + article.body, norms[1] + "\0" + norms[2]),
     }
@@ -119,15 +119,18 @@ def story_key(article: Article, normalized_body: str | None = None) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-_NO_DATE = 2**64 - 1  # what Whoosh's DATETIME column holds for a document without the field
+def story_number(key: str) -> int:
+    """The `story` column's int64 of a story key (64 bits of its digest: no collision to fear)."""
+    return int.from_bytes(bytes.fromhex(key)[:8], "big", signed=True) or 1  # 0 is the column's default
 
 
-def published_keys(reader) -> list[int]:
-    """By docnum, a sortable int of the publication time; undated documents get -1 (they sort last).
+def published_keys(reader) -> np.ndarray:
+    """By docnum, an int64 of the publication time (Whoosh's microseconds); -1 when undated (they
+    sort last). Whoosh's column holds 2**64 - 1 for an undated document: as int64, -1."""
+    from .codec.w3 import numbers
 
-    Whoosh's own datetime view of the column overflows on undated documents.
-    """
-    return [-1 if v == _NO_DATE else v for v in reader.column_reader("published", translate=False)]
+    return np.concatenate([numbers(seg, "published").astype(np.int64)
+                           for seg, _ in reader.leaf_readers()] or [np.empty(0, np.int64)])
 
 
 TEXT_ENCODING = "utf-16-le"

@@ -178,7 +178,7 @@ class BulkWriter(SegmentWriter):
         from .merge import merge_segments
 
         self._check_state()
-        segments = merge_segments(self, [s for s in self.segments if s.doc_count()] + self._written(),
+        segments = merge_segments(self, [s for s in self.segments if s.doc_count()], self._written(),
                                   compact, progress)
         self._commit_toc(segments)
         self._finish()

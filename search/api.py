@@ -253,23 +253,18 @@ class Index:
         return None if docnum is None else _stored_article(s.stored_fields(docnum), document_texts(s.reader(), docnum))
 
     def stats(self) -> IndexStats:
-        from whoosh import query as wq
+        from .results import outlet_counts
 
         s = self._searcher
-        groups = s.search(wq.Every(), groupedby="source", limit=None).groups("source")
-        sources: dict[str, int] = {}
-        for docnums in groups.values():
-            name = s.stored_fields(docnums[0])["source"]
-            sources[name] = len(docnums)
-        keys = published_keys(s.reader())
-        dates = [k for k in map(keys.__getitem__, s.reader().all_doc_ids()) if k >= 0]
+        sources, dates = outlet_counts(s, self._cache)
+        dates = dates[dates >= 0]
         size = sum(p.stat().st_size for p in self.gen_dir.iterdir() if p.is_file())
         toc = max((p.stat().st_mtime for p in self.gen_dir.glob("*.toc")), default=None)
         return IndexStats(
             documents=s.doc_count(),
             sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
-            first_published=key_to_datetime(min(dates)) if dates else None,
-            last_published=key_to_datetime(max(dates)) if dates else None,
+            first_published=key_to_datetime(int(dates.min())) if len(dates) else None,
+            last_published=key_to_datetime(int(dates.max())) if len(dates) else None,
             size_bytes=size,
             last_update=None if toc is None else datetime.fromtimestamp(toc, timezone.utc),
             path=str(self.path),

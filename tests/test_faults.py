@@ -758,6 +758,18 @@ KILL_POINTS = {
         DIE + "from indexer import store\nstore.publish = lambda *a: _die()", ("--rebuild",), "old"),
     "CURRENT swapped, before the old generation is removed": (
         DIE + "from indexer import store\nstore.remove_other_generations = lambda *a, **k: _die()", ("--rebuild",), "new"),
+    # --compact merges every segment after the update: the merged segment is written, not published
+    "compaction: merged segment written, before the TOC": (
+        DIE + "from indexer import merge\n_r = merge._merge\n"
+        "def f(*a, **k):\n    _r(*a, **k); _die()\nmerge._merge = f", ("--compact",), "old"),
+    "compaction: half-way through the character index merge": (  # the 1st add: the run's new segment
+        DIE + "from indexer.codec import chars\n_r = chars.CharsWriter.add\n_n = [0]\n"
+        "def f(self, *a, **k):\n    _r(self, *a, **k)\n    _n[0] += 1\n    if _n[0] == 2: _die()\n"
+        "chars.CharsWriter.add = f", ("--compact",), "old"),
+    "compaction: copying documents": (
+        DIE + "from indexer import merge\n_r = merge._copy_documents\n_n = [0]\n"
+        "def f(*a, **k):\n    _n[0] += 1\n    if _n[0] == 2: _die()\n    return _r(*a, **k)\n"
+        "merge._copy_documents = f", ("--compact",), "old"),
 }
 
 
@@ -1016,6 +1028,31 @@ def test_full_disk_says_so_and_exits_74(tmp_path, mode):
     assert r.returncode == 74, r.stderr
     line = one_line(r.stderr)
     assert "no space left on device" in line.lower() and "intact" in line
+
+
+@pytest.mark.parametrize("budget", [5_000, 60_000, 400_000])
+def test_full_disk_during_compaction_leaves_the_index_intact(tmp_path, budget):
+    """--compact on an up-to-date index of several segments: only the merge writes. Whenever the
+    disk fills, exit 74 with one line, the index as it was, the next run completes."""
+    corpus, extra, _ = _growing_corpus(tmp_path, 10, 30)
+    index_dir = tmp_path / "index"
+    update_index([corpus], index_dir)
+    for i, data in enumerate(extra):  # three more runs: four segments
+        (corpus / f"b{i:03d}.md").write_bytes(data)
+        if i % 10 == 9:
+            update_index([corpus], index_dir)
+    before = stored(index_dir)
+    gen = store.current_generation_dir(index_dir)
+    files = sorted(p.name for p in gen.iterdir())
+    r = faulty(ENOSPC_AFTER.format(budget=budget), "index", corpus, "--index", index_dir, "-q", "--compact")
+    assert r.returncode == 74, r.stderr
+    assert "no space left on device" in one_line(r.stderr).lower()
+    assert stored(index_dir) == before
+    assert sorted(p.name for p in gen.iterdir()) == files  # what the failed merge wrote is gone
+    r = cli("index", corpus, "--index", index_dir, "-q", "--compact", "--wait", "0")
+    assert r.returncode == 0, r.stderr
+    assert stored(index_dir) == before
+    assert len(list(store.current_generation_dir(index_dir).glob("*.chars"))) == 1
 
 
 @pytest.fixture
@@ -1340,6 +1377,12 @@ def _damage(kind: str, index_dir: Path) -> None:
     elif kind == "missing state file":
         for state in gen.glob("state-*.json"):
             state.unlink()
+    elif kind == "truncated character index":
+        for chars in gen.glob("*.chars"):
+            os.truncate(chars, chars.stat().st_size // 2)
+    elif kind == "missing character index":
+        for chars in gen.glob("*.chars"):
+            chars.unlink()
 
 
 BAD_INDEXES = {
@@ -1353,6 +1396,8 @@ BAD_INDEXES = {
     "no Whoosh TOC": ("damaged", "rebuild", None),
     "truncated segment": ("rebuild", None, None),
     "missing state file": (None, "rebuild", None),
+    "truncated character index": ("rebuild", None, None),
+    "missing character index": ("rebuild", None, None),
 }
 
 

@@ -74,6 +74,34 @@ def test_compact_merges_everything_into_one():
 
 def test_tiers_grow_by_factor():
     assert tier(1) == tier(FLOOR) == 0
-    assert tier(FLOOR * FACTOR) == 1
-    assert tier(FLOOR * FACTOR ** 3 + 1) == 3
-    assert merge.tier(int(FLOOR * math.pow(FACTOR, 2.5))) == 2
+    assert tier(FLOOR + 1) == tier(FLOOR * FACTOR - 1) == 1
+    assert tier(FLOOR * FACTOR ** 3 + 1) == 4
+    assert merge.tier(int(FLOOR * math.pow(FACTOR, 2.5))) == 3
+
+
+def test_a_runs_own_segments_are_merged_first_as_one():
+    """After a large import (here 3 old segments, 9 new), the new ones are merged into one before
+    the policy looks at the tiers: they are rewritten once, not once per tier."""
+    import types
+
+    old = [(30_000, 30_000), (100, 100), (90, 100)]
+    new = [(500, 500)] * 9
+    segs = [types.SimpleNamespace(doc_count=lambda lv=lv: lv, doc_count_all=lambda t=t: t) for lv, t in old + new]
+    merged = []
+
+    def fake_merge(writer, group):
+        merged.append([segs.index(s) if s in segs else s.n for s in group])
+        out = types.SimpleNamespace(doc_count=lambda: sum(s.doc_count() for s in group),
+                                    doc_count_all=lambda: sum(s.doc_count() for s in group), n=-len(merged))
+        return out
+
+    real = merge._merge
+    merge._merge = fake_merge
+    try:
+        result = merge.merge_segments(None, segs[:3], segs[3:])
+    finally:
+        merge._merge = real
+    assert merged[0] == list(range(3, 12))
+    assert sum(s.doc_count() for s in result) == sum(lv for lv, _ in old + new)
+    assert len(result) == 4  # nothing else is full; no segment lost 30%
+    assert merge.merge_segments(None, segs[:3], segs[3:4]) == segs[:4]  # one new segment: no merge

@@ -34,6 +34,8 @@ import struct
 
 import numpy as np
 
+from ..errors import IndexUnusable
+
 MAGIC = b"ZHCHARS1"
 # magic, terms, first characters, documents, offset width, firsts at, starts at, seconds at,
 # offsets at, codes at
@@ -191,16 +193,23 @@ class CharsReader:
     """One segment's character index, read in place from its memory map."""
 
     def __init__(self, path: str | os.PathLike):
+        try:
+            self._open(path)
+        except (OSError, ValueError, struct.error) as exc:
+            raise IndexUnusable(f"cannot read the character index {path} ({exc}): the index is damaged; "
+                                f"run `zhsearch index --rebuild`") from exc
+
+    def _open(self, path) -> None:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size < _FOOTER.size:
-                raise ValueError(f"{path}: truncated character index")
+                raise ValueError("truncated")
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         buf = self._buf = memoryview(self._map)
         end = size - _FOOTER.size
         magic, n, m, self.doccount, width, *at = _FOOTER.unpack_from(buf, end)
         if magic != MAGIC or width not in (4, 8) or at != sorted(at) or not 0 <= at[0] <= at[-1] <= end:
-            raise ValueError(f"{path}: not a character index")
+            raise ValueError("not a character index")
         firsts_at, starts_at, seconds_at, offsets_at, codes_at = at
         self.firsts = np.frombuffer(buf, "<u4", m, firsts_at)
         self.starts = np.frombuffer(buf, "<u4", m + 1, starts_at).astype(np.int64)

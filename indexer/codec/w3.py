@@ -281,13 +281,54 @@ def leaf_postings(segreader, fieldname: str, term: str, base: int) -> Plist | No
     return _info_postings(terms, info, base)
 
 
-def field_postings(segreader, fieldname: str):
-    """(term bytes, Plist) of every term of one segment's field, in term order (for merges)."""
+def field_rows(segreader, fieldname: str, tag):
+    """(term bytes, tag, raw term info) of every term of one segment's field, in term order.
+
+    For merges, which pass the rows to `row_postings`: raw rows skip Whoosh's TermInfo objects,
+    whose making was most of a merge's time per term."""
     terms = segreader._terms
-    for (name, tbytes), info in terms.items_from(fieldname, b""):
-        if name != fieldname:
+    if fieldname not in terms._fieldmap:
+        return
+    prefix = terms._keycoder(fieldname, b"")
+    for key, info in terms._tindex.items_from(prefix):
+        if key[:2] != prefix:
             break
-        yield tbytes, _info_postings(terms, info, 0)
+        yield key[2:], tag, info
+
+
+def row_postings(segreader, info: bytes):
+    """A field_rows row's postings: (ids, weights) as tuples for a list inlined in the term
+    table (most lists: a few postings, where numpy's calls cost more than they save), as arrays
+    for a list in blocks."""
+    if info[0]:  # the inlined flag: the postings are pickled after the struct
+        ids, weights, _ = pickle.loads(info[_TERMINFO.size:])
+        return ids, weights
+    offset, length = struct.unpack_from("!qi", info, _TERMINFO.size)
+    p = _read_blocks(segreader._terms._postfile.get(offset + _MAGIC, length - _MAGIC), 0)
+    return p.ids, p.tf
+
+
+def numbers(segreader, fieldname: str) -> np.ndarray:
+    """A numeric column's value for every document of one segment, by segment docnum, read as
+    one array: Whoosh's column reader costs a Python call a document (seconds at x100)."""
+    count = segreader.doc_count_all()
+    column = segreader.schema[fieldname].column_type
+    if not segreader._perdoc.has_column(fieldname):
+        return np.full(count, column._default, dtype=np.dtype(column._typecode))
+    creader = segreader._perdoc.column_reader(fieldname, column)  # a NumericColumn.Reader
+    stored = np.dtype(">" + creader._typecode)
+    have = min(creader._count, count)  # values past the last one written are the default
+    out = np.full(count, creader._default, dtype=stored.newbyteorder("="))
+    out[:have] = np.frombuffer(creader._dbfile.get(creader._basepos, have * stored.itemsize), stored)
+    return out
+
+
+def live(segreader) -> np.ndarray:
+    """Boolean by segment docnum: the documents not deleted."""
+    out = np.ones(segreader.doc_count_all(), dtype=bool)
+    if segreader.has_deletions():
+        out[list(segreader._segment.deleted_docs())] = False
+    return out
 
 
 def length_codes(segreader, fieldname: str) -> np.ndarray:
