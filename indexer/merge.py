@@ -119,6 +119,7 @@ def _merge(writer, segments: list):
     from .segment import write_postings
 
     storage, schema, codec = writer.storage, writer.schema, writer.codec
+    _allow_open_files(len(segments) + 64)
     newseg = codec.new_segment(storage, writer.indexname)
     readers = [SegmentReader(storage, schema, s) for s in segments]
     try:
@@ -145,6 +146,19 @@ def _merge(writer, segments: list):
         for r in readers:
             r.close()
     return newseg
+
+
+def _allow_open_files(count: int) -> None:
+    """Raise the soft limit on open files to `count` where it is lower (a x100 import merges
+    ~500 segments at once, each an open file; the usual soft limit is 1,024)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < count:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (count if hard == resource.RLIM_INFINITY else min(count, hard), hard))
+    except (ImportError, ValueError, OSError):
+        pass  # then a merge of very many segments may fail, as any write can: the index stays as it was
 
 
 def _copy_documents(pdw, schema, reader, base: int) -> np.ndarray:
