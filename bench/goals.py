@@ -97,7 +97,10 @@ def check(results: dict, goals: tuple[Goal, ...] = GOALS) -> list[Verdict]:
     for g in goals:
         sec = section_of(results, g.section)
         value = None if sec is None else g.figure(sec)
-        limit = g.limit(sec) if callable(g.limit) and sec is not None else (None if callable(g.limit) else g.limit)
+        if callable(g.limit):
+            limit = None if sec is None else g.limit(sec)
+        else:
+            limit = g.limit
         met = None if value is None or limit is None else value <= limit
         meta = _get(sec, "meta") or {}
         load = None
