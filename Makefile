@@ -22,11 +22,19 @@ test: $(STAMP)
 bench-relevance: $(STAMP)
 	$(BIN)/python bench/relevance.py
 
+# `make bench`: the pool run, then the steady-daily-updates case. `make bench-scale SCALES="1 20 100"`:
+# the pool and SCALES-1 copies, zhsearch beside FTS5+jieba (RUNS builds each, default 3). SCALES
+# defaults to "1 20" (with --quick "1 2"). BENCH_ARGS passes more options to bench/speed.py
+# (e.g. --quick, --work DIR).
+SCALES ?=
+RUNS ?=
+BENCH_ARGS ?=
+
 bench: $(STAMP)
-	$(BIN)/python bench/speed.py
+	$(BIN)/python bench/speed.py $(if $(RUNS),--runs $(RUNS)) $(BENCH_ARGS)
 
 bench-scale: $(STAMP)
-	$(BIN)/python bench/speed.py --scale
+	$(BIN)/python bench/speed.py --scale $(if $(SCALES),--scales "$(SCALES)") $(if $(RUNS),--runs $(RUNS)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) index/ .pytest_cache .hypothesis build *.egg-info bench/work bench/results.json

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from .pool import Record
@@ -88,7 +89,8 @@ def _search_tokens(jieba, text: str) -> str:
     return " ".join(t for t in jieba.cut_for_search(text) if t.strip())
 
 
-def build_fts5(records: list[Record], path: Path) -> float:
+def build_fts5(records: Iterable[Record], path: Path) -> float:
+    """Inserts as it reads `records`, which may be a stream too large to hold in memory."""
     jieba = _quiet_jieba()
     started = time.monotonic()
     tmp = path.with_name(path.name + ".tmp")
