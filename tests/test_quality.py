@@ -18,10 +18,14 @@ PROPERTY = settings(max_examples=120, deadline=None, derandomize=True,
 @pytest.fixture(scope="module")
 def corpus(pool_ix):
     """url -> normalised title/lead/body, and the Chinese runs to cut queries from."""
+    from indexer.schema import document_texts
+
     texts, runs = {}, []
-    for doc in pool_ix._searcher.all_stored_fields():
-        parts = [normalize(doc.get(f) or "") for f in ("title", "lead", "body")]
-        texts[doc["url"]] = parts
+    reader = pool_ix._searcher.reader()
+    for d in reader.all_doc_ids():
+        own = document_texts(reader, d)
+        parts = [normalize(own[f]) for f in ("title", "lead", "body")]
+        texts[reader.stored_fields(d)["url"]] = parts
         runs.extend(HAN_RUN.findall(parts[0]))
         runs.extend(HAN_RUN.findall(parts[2])[:3])
     return texts, runs

@@ -111,17 +111,37 @@ class Doc:
 
 @pytest.fixture(scope="module")
 def pool_docs(pool_index) -> dict[str, Doc]:
-    """Every stored document of the pool index, read with Whoosh directly (not via search)."""
+    """Every document of the pool index, read with Whoosh directly (not via search): its stored
+    fields with its own title, lead and body (the text column with the stored edits)."""
     from whoosh import index as whoosh_index
 
     from indexer import store
+    from indexer.schema import document_texts
 
     ix = whoosh_index.open_dir(str(store.current_generation_dir(pool_index[0])))
     with ix.searcher() as s:
-        docs = {d["url"]: Doc(d) for d in s.all_stored_fields()}
+        r = s.reader()
+        docs = {}
+        for d in r.all_doc_ids():
+            stored = r.stored_fields(d)
+            docs[stored["url"]] = Doc({**stored, **document_texts(r, d)})
     ix.close()
     assert len(docs) == pool_index[1].documents
     return docs
+
+
+def test_the_index_keeps_each_articles_own_text(pool_docs, pool_dir):
+    """Lead and body are kept once, as normalised text plus the characters normalising changed
+    (schema.edits): what comes back is the parsed file, character for character, whatever its
+    script, case or width."""
+    from indexer.reader import parse_article
+
+    changed = 0
+    for url, doc in pool_docs.items():
+        a = parse_article((pool_dir / doc.stored["path"]).read_bytes(), doc.stored["path"])
+        assert (a.url, a.title, a.lead, a.body) == (url, doc.stored["title"], doc.stored["lead"], doc.stored["body"])
+        changed += doc.stored["body"] != doc.norm["body"]
+    assert changed > 100  # many articles hold text that normalising changes (Latin capitals, 全角, 繁體)
 
 
 def literal_set(docs: dict[str, Doc], needle: str, fields=FIELDS) -> set[str]:

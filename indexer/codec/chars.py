@@ -42,8 +42,9 @@ MAGIC = b"ZHCHARS1"
 _FOOTER = struct.Struct("<8sqqqqqqqqq")
 _BITMAP = 0
 _WIDTHS = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
-# Postings decoded at once when merging: bounds a merge's memory (~40 bytes a posting).
-MERGE_CHUNK = 8_000_000
+# Postings decoded at once when merging: bounds a merge's memory (~60 bytes of temporary arrays a
+# posting; chunks of ~8 M postings made a pool build peak at 645 MB).
+MERGE_CHUNK = 2_000_000
 
 
 def segment_path(folder: str, segment) -> str:
@@ -294,10 +295,17 @@ def merge(sources: list[tuple[CharsReader, np.ndarray]], path: str | os.PathLike
     writer = CharsWriter(path, doccount)
     try:
         keys = np.unique(np.concatenate([r.keys for r, _ in sources])) if sources else np.empty(0, np.int64)
-        total = sum(int(r.offsets[-1]) for r, _ in sources)
-        step = max(64, int(len(keys) * MERGE_CHUNK / max(total, 1)))  # ~1 byte a posting on average
-        for lo in range(0, len(keys), step):
-            chunk = keys[lo:lo + step]
+        # postings per key, at most (a bitmap counted as every document of its segment)
+        postings = np.zeros(len(keys), np.int64)
+        for reader, _ in sources:
+            sizes = np.diff(reader.offsets)
+            np.add.at(postings, np.searchsorted(keys, reader.keys),
+                      np.where(reader.codes == _BITMAP, reader.doccount, sizes // np.maximum(reader.codes, 1)))
+        ends = np.searchsorted(np.cumsum(postings), np.arange(MERGE_CHUNK, int(postings.sum()) + MERGE_CHUNK,
+                                                              MERGE_CHUNK), side="right")
+        bounds = np.unique(np.concatenate([[0], np.maximum(ends, 1), [len(keys)]]))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            chunk = keys[lo:hi]
             k_parts, id_parts = [], []
             for reader, docmap in sources:
                 first, last = np.searchsorted(reader.keys, [chunk[0], chunk[-1] + 1])
