@@ -42,9 +42,9 @@ MAGIC = b"ZHCHARS1"
 _FOOTER = struct.Struct("<8sqqqqqqqqq")
 _BITMAP = 0
 _WIDTHS = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
-# Postings decoded at once when merging: bounds a merge's memory (~60 bytes of temporary arrays a
+# Postings decoded at once when merging: bounds a merge's memory (~100 bytes of temporary arrays a
 # posting; chunks of ~8 M postings made a pool build peak at 645 MB).
-MERGE_CHUNK = 2_000_000
+MERGE_CHUNK = 1_000_000
 
 
 def segment_path(folder: str, segment) -> str:
