@@ -120,7 +120,20 @@ def published_keys(reader) -> list[int]:
 
     Whoosh's own datetime view of the column overflows on undated documents.
     """
-    return [-1 if v == _NO_DATE else v for v in reader.column_reader("published", translate=False)]
+    return [-1 if v == _NO_DATE else v for v in column_values(reader, "published", _NO_DATE)]
+
+
+def column_values(reader, name: str, default) -> list:
+    """By docnum, a column's raw values. Whoosh's MultiReader leaves out the segments that have
+    no file for the column (a segment of undated articles has no `published`), which shifts
+    every later document's value; such a segment's documents get `default` here."""
+    out: list = []
+    for segreader, _ in reader.leaf_readers():
+        if segreader.has_column(name):
+            out.extend(segreader.column_reader(name, translate=False))
+        else:
+            out.extend([default] * segreader.doc_count_all())
+    return out
 
 
 def texts(column, docnum: int) -> dict[str, str]:
