@@ -15,7 +15,7 @@ import hashlib
 from functools import lru_cache
 from datetime import datetime, timezone
 
-from whoosh.columns import VarBytesColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Existence
 
@@ -24,7 +24,7 @@ from .reader import Article
 from .segment import field_terms
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
-SCHEMA_VERSION = 4  # 3: no positions; `chars` presence-only, unscored; the `text` column; 4: blocks of 1,024 as arrays, a `url` column
+SCHEMA_VERSION = 5  # 3: no positions; `chars` presence-only, unscored; the `text` column; 4: blocks of 1,024 as arrays, a `url` column; 5: `added`, `changed` columns
 
 TEXT_FIELDS = ("title", "lead", "body")
 
@@ -48,6 +48,10 @@ def build_schema() -> Schema:
         # microseconds and needs no normalising (~190 us a body), where the stored fields (one
         # pickle per document, zlib) cost ~45 us to read (see search/ranking.py).
         text=COLUMN(VarBytesColumn()),
+        # When the article's URL was first indexed and when a new version of it last was (epoch
+        # microseconds, UTC; see arrivals.py): `--new` is the articles the last change wrote.
+        added=COLUMN(NumericColumn("q")),
+        changed=COLUMN(NumericColumn("q")),
     )
 
 
