@@ -22,7 +22,8 @@ this shared machine falls on all systems alike; the ratios are the point, not th
 The corpus is a copy of the pool in bench/work/speed/ (the incremental steps touch and edit
 files; nothing is written under the pool). Warm queries run in this process, all systems on
 one query at a time, several rounds; a query's latency is its median over the rounds, and
-p50/p95/max are over the query set. Cold queries are fresh processes, the first run discarded
+p50/p95/max are over the query set. Timelines and facets are measured beside search on the
+same index (bench/counts.py, also at each scale). Cold queries are fresh processes, the first run discarded
 (it fills the page cache and jieba's dictionary cache), the median of the rest reported.
 """
 
@@ -51,6 +52,7 @@ warnings.filterwarnings("ignore", category=SyntaxWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from bench import pool as bpool  # noqa: E402
+from bench.counts import count_queries, print_counts  # noqa: E402
 
 WORK = ROOT / "bench" / "work" / "speed"
 RESULTS = ROOT / "bench" / "results.json"
@@ -382,6 +384,9 @@ def main_bench(args, pool: Path, files: list[Path]) -> dict:
                          "whoosh": [*CHILD, "cold", "whoosh", idx / "whoosh", COLD_QUERY],
                          "fts5": [*CHILD, "cold", "fts5", idx / "fts5.sqlite", COLD_QUERY]}, args.cold_runs)
 
+    log("timelines and facets against search ...")
+    counts = count_queries(idx / "zhsearch", args.reps)
+
     log(f"incremental re-runs ({args.inc_runs} each) ...")
     inc = incremental(corpus, idx / "zhsearch", files, args.inc_runs)
 
@@ -397,7 +402,7 @@ def main_bench(args, pool: Path, files: list[Path]) -> dict:
         "cold_zhsearch/whoosh": cold["zhsearch"] / cold["whoosh"],
     }
     return {"build": build, "incremental": inc, "warm": warm, "cold_s": cold, "ratios": ratios,
-            "build_runs": builds}
+            "counts": counts, "build_runs": builds}
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -446,6 +451,7 @@ def print_main(res: dict, meta: dict) -> None:
     print("ratios (zhsearch / peer, measured in this run):")
     for key, v in r.items():
         print(f"  {key:<40}{v:>8.2f}{goal(v, 'build_ratio_fts5') if key == 'build_zhsearch/fts5' else ''}")
+    print_counts(res["counts"])
     slow = sorted(w["zhsearch"]["per_query_ms"].items(), key=lambda kv: -kv[1])[:5]
     print("zhsearch's slowest queries (ms): " + ", ".join(f"{q} {v:.0f}" for q, v in slow))
     for name in cols:
@@ -469,9 +475,10 @@ def scale_bench(args, pool: Path, files: list[Path], base: Path) -> dict:
         b = zhsearch_build(corpora, idx)
         log(f"x{n}: {b['wall_s']:.0f} s; warm and cold queries ...")
         warm = warm_queries({"zhsearch": ZhsearchQ(idx)}, args.reps)["zhsearch"]
+        counts = count_queries(idx, args.reps)
         cold = cold_queries({"zhsearch": [BIN / "zhsearch", "search", "--index", idx, COLD_QUERY]},
                             args.cold_runs)["zhsearch"]
-        out[f"x{n}"] = {"files": len(files) * n, "build": b, "cold_s": cold,
+        out[f"x{n}"] = {"files": len(files) * n, "build": b, "cold_s": cold, "counts": counts,
                         **{k: warm[k] for k in ("p50_ms", "p95_ms", "max_ms", "per_query_ms")},
                         "elapsed_s": time.monotonic() - started}
         shutil.rmtree(replicas, ignore_errors=True)  # up to 20 x 33 MB
@@ -489,6 +496,8 @@ def print_scale(res: dict) -> None:
         print(f"{name:<7}{s['files']:>8}{b['wall_s']:>9.1f}{b['wall_s'] / s['files'] * 1000:>11.2f}{b['tree_mb']:>8.0f}"
               f"{b['size_mb']:>9.1f}{s['p50_ms']:>8.1f}{s['p95_ms']:>8.1f}{s['max_ms']:>8.1f}{s['cold_s']:>8.2f}"
               f"{s['elapsed_s']:>8.0f}")
+    for name, s in res.items():
+        print_counts(s["counts"], f" {name}")
     for name, s in res.items():
         print(f"{name}: query p95 {s['p95_ms']:.1f} ms{goal(s['p95_ms'], 'x20_query_p95_ms') if name == 'x20' else ''}; "
               f"indexer peak memory (PSS, all processes) {s['build']['tree_mb']:.0f} MB"

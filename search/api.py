@@ -202,18 +202,38 @@ class Index:
         empty ones included; then one with `start` None for the undated matches, if any.
         """
         from .facets import AUTO, BY, timeline
-        from .results import match
 
         if by not in BY + (AUTO,):
             raise ValueError(f"by must be one of {BY + (AUTO,)}, not {by!r}")
-        tree = ql.parse(query)
         filters = self._filters(since, until, sources, new)
         if filters.since is not None and filters.until is not None and filters.since > filters.until:
             # search finds nothing in such a range; a timeline would have to run backwards
             raise QuerySyntaxError(f"--since {filters.since.date()} is after --until {filters.until.date()}")
         with self._reading():
-            found = match(self._searcher, self._cache, tree, filters)
+            found = self._match(query, filters)
             return timeline(self._searcher, self._cache, found.ids, fold, by, filters.since, filters.until)
+
+    def facets(
+        self,
+        query: str,
+        *,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        sources: Iterable[str] | None = None,
+        new: bool = False,
+        fold: bool = True,
+    ) -> Facets:
+        """What search(..., facets=True) puts in `Hits.facets`, without ranking the hits."""
+        from .facets import count_facets
+
+        with self._reading():
+            found = self._match(query, self._filters(since, until, sources, new))
+            return count_facets(self._searcher, self._cache, found.ids, fold)
+
+    def _match(self, query: str, filters):
+        from .results import match
+
+        return match(self._searcher, self._cache, ql.parse(query), filters)
 
     def _filters(self, since, until, sources, new: bool):
         from .results import Filters

@@ -107,11 +107,18 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
     with cli_errors(), open_index(index_dir) as ix:
         if explain:
             click.echo(ix.explain(text), err=True)
-        hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
-                         fold=not no_fold, facets=facets, new=new)
+        if as_json and facets:  # only the counts are printed: no need to rank the hits
+            counts = ix.facets(text, since=since, until=until, sources=sources, fold=not no_fold, new=new)
+        else:
+            hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources,
+                             sort=sort, fold=not no_fold, facets=facets, new=new)
     if as_json and facets:
-        write_ndjson([hits.facets.to_dict()], out)
-    elif as_json:
+        write_ndjson([counts.to_dict()], out)
+        if not counts.total:
+            click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
+            sys.exit(EXIT_NO_HITS)
+        return
+    if as_json:
         write_ndjson((h.to_dict() for h in hits), out)
     else:
         render_hits(hits, out, color=use_color(color, out), width=_width())

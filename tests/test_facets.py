@@ -100,6 +100,8 @@ def test_facets_of_the_whole_result(small_ix):
     assert hits.facets.to_dict() == {"total": 3, "sources": {"BBC": 1, "DW": 1, "RFI": 1},
                                      "months": {"2020-07": 2}, "undated": 1}
     assert small_ix.search("卡塔尔").facets is None
+    assert small_ix.facets("卡塔尔") == hits.facets  # the same counts without ranking the hits
+    assert small_ix.facets("卡塔尔", fold=False).total == 5
 
 
 def _expected_by_day(ix, query: str, fold: bool) -> Counter:
@@ -135,6 +137,7 @@ def test_pool_facets_agree_with_timeline_and_filters(pool_ix):
     months = pool_ix.timeline("香港", by="month", **kw)
     assert hits.facets.total == hits.total == sum(p.count for p in months) > 0
     assert hits.facets.months == {p.label: p.count for p in months if p.count}
+    assert pool_ix.facets("香港", **kw) == hits.facets
     assert set(hits.facets.sources) == {"RFI", "DW"}
     days = pool_ix.timeline("香港", by="day", **kw)
     assert days[0].start == date(2020, 7, 1) and days[-1].start == date(2020, 7, 10)
