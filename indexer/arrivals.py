@@ -75,8 +75,8 @@ def with_change(meta: dict, change: Change) -> dict:
 def read_documents(searcher, urls=None) -> dict[str, tuple[int, int]]:
     """URL -> (added, changed) of the live documents (of `urls` only, if given)."""
     reader = searcher.reader()
-    if not all(name in reader.schema for name in COLUMNS):
-        return {}
+    if not all(name in reader.schema for name in COLUMNS) or urls == [] or not reader.doc_count_all():
+        return {}  # (an empty index's reader has no columns at all)
     added, changed = (reader.column_reader(name) for name in COLUMNS)
     if urls is None:
         url = reader.column_reader("url")

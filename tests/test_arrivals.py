@@ -147,3 +147,13 @@ def test_last_change_picks_the_record_of_the_snapshot():
     for gen in range(3, 20):
         meta = arrivals.with_change(meta, arrivals.Change(gen, gen, 0, 0, 1))
     assert len(meta["changes"]) == arrivals.KEEP and arrivals.last_change(meta, 1) is None
+
+
+def test_first_articles_after_an_empty_run(tmp_path):
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    update_index([corpus], index_dir)  # an index without documents
+    assert _last(index_dir) == (0, 0, 0)
+    _write(corpus, "a", "卡塔尔 a")
+    update_index([corpus], index_dir)
+    assert _new_urls(index_dir) == {url("a")} and _last(index_dir) == (1, 0, 0)
