@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench import children
 from bench.corpora import write_replicas
+from bench.counts import count_queries, print_counts
 from bench.measure import load, log, summarize
 from bench.queries import COLD_QUERY, Fts5Q, ZhsearchQ, close_all, cold_queries, warm_queries
 
@@ -60,6 +61,8 @@ def one_scale(n: int, files: list[Path], pool: Path, base: Path, work: Path, arg
         systems = {"zhsearch": ZhsearchQ(idx), "fts5": Fts5Q(fts)}
         warm = warm_queries(systems, args.reps)
         close_all(systems)
+        log(f"{label}: timelines and facets against search ...")
+        counts = count_queries(idx, args.reps)
         log(f"{label}: cold search and stats ({args.cold_runs} runs each) ...")
         cold = cold_queries({"zhsearch": children.search_argv(idx, COLD_QUERY),
                              "fts5": children.peer_cold_argv("fts5", fts, COLD_QUERY),
@@ -77,7 +80,7 @@ def one_scale(n: int, files: list[Path], pool: Path, base: Path, work: Path, arg
         "files": len(files) * n, "documents": b["documents"], "build": b, "fts5": {"build": f, **_warm_figures(fw)},
         "cold_s": cold["zhsearch"], "fts5_cold_s": cold["fts5"], "stats_s": cold["stats"], "cold_load": cold_load,
         **_warm_figures(zw), "per_query_ms": zw["per_query_ms"], "warm_load": zw["load"], "errors": zw["errors"],
-        "noop_s": noop["wall_s"], "compact": compact,
+        "noop_s": noop["wall_s"], "compact": compact, "counts": counts,
         "ratios": {"size_zhsearch/fts5": b["size_mb"] / f["size_mb"], "build_zhsearch/fts5": b["wall_s"] / f["wall_s"],
                    "query_p50_zhsearch/fts5": zw["p50_ms"] / fw["p50_ms"],
                    "query_p95_zhsearch/fts5": zw["p95_ms"] / fw["p95_ms"],
@@ -129,3 +132,5 @@ def print_scale(res: dict) -> None:
                   f"{c['size_mb']:.0f} MB; warm p50/p95 after it {c['p50_ms']:.1f}/{c['p95_ms']:.1f} ms")
         else:
             print(f"{name}: index --compact not measured (this zhsearch has no --compact)")
+        if s.get("counts"):
+            print_counts(s["counts"], f" {name}")

@@ -57,6 +57,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 from bench import children, daily, goals, scale  # noqa: E402
 from bench import pool as bpool  # noqa: E402
 from bench.corpora import Interrupted, Scratch, copy_corpus, with_new_url  # noqa: E402
+from bench.counts import count_queries, print_counts  # noqa: E402
 from bench.measure import child_json, load, log, median, summarize  # noqa: E402
 from bench.queries import COLD_QUERY, QUERIES, Fts5Q, WhooshQ, ZhsearchQ, close_all, cold_queries, \
     warm_queries  # noqa: E402
@@ -107,6 +108,9 @@ def main_bench(args, pool: Path, files: list[Path], work: Path) -> dict:
                          "whoosh": children.peer_cold_argv("whoosh", idx / "whoosh", COLD_QUERY),
                          "fts5": children.peer_cold_argv("fts5", idx / "fts5.sqlite", COLD_QUERY)}, args.cold_runs)
 
+    log("timelines and facets against search ...")
+    counts = count_queries(idx / "zhsearch", args.reps)
+
     log(f"incremental re-runs ({args.inc_runs} each) ...")
     inc = incremental(corpus, idx / "zhsearch", files, args.inc_runs)
 
@@ -122,7 +126,7 @@ def main_bench(args, pool: Path, files: list[Path], work: Path) -> dict:
         "cold_zhsearch/whoosh": cold["zhsearch"] / cold["whoosh"],
     }
     return {"build": build, "incremental": inc, "warm": warm, "cold_s": cold, "ratios": ratios,
-            "build_runs": builds}
+            "counts": counts, "build_runs": builds}
 
 
 def incremental(corpus: Path, index: Path, files: list[Path], reps: int) -> dict:
@@ -193,6 +197,7 @@ def print_main(res: dict, meta: dict) -> None:
     print("ratios (zhsearch / peer, measured in this run):")
     for key, v in r.items():
         print(f"  {key:<40}{v:>8.2f}{goal(v, 'build_ratio_fts5') if key == 'build_zhsearch/fts5' else ''}")
+    print_counts(res["counts"])
     slow = sorted(w["zhsearch"]["per_query_ms"].items(), key=lambda kv: -kv[1])[:5]
     print("zhsearch's slowest queries (ms): " + ", ".join(f"{q} {v:.0f}" for q, v in slow))
     for name in cols:

@@ -30,6 +30,7 @@ from .schema import to_document
 
 Load = Callable[[str], "tuple[Article | None, str | None]"]  # file -> (article, or None and why)
 Problems = list[tuple[str, str]]  # (file, why it was not written)
+Columns = Callable[[str], dict]  # URL -> column values to add to its document (arrivals.Run.columns)
 
 PARALLEL_FROM = 400  # articles; below this, forking costs more than it saves
 _TICK = 64  # progress is reported every _TICK articles
@@ -39,19 +40,21 @@ def can_fork() -> bool:
     return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[int], None]) -> Problems:
-    """Add the article of every file (`load(file)`) to `writer`, a segment.BulkWriter.
+def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[int], None],
+                 columns: Columns | None = None) -> Problems:
+    """Add the article of every file (`load(file)`) to `writer`, a segment.BulkWriter, with
+    `columns(url)` added to each document when given.
 
     `advance(n)` is called as they are added. Returns the files that `load` could not give,
     with the reason, from both processes: the caller reports them (the child cannot)."""
     if len(files) < PARALLEL_FROM or not can_fork():
-        return _add(writer, files, load, advance)
+        return _add(writer, files, load, advance, columns)
     half = len(files) // 2
     limit = writer.memory_limit
     writer.memory_limit //= 2  # the child's writer gets the same: the bound is for both
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(writer, files[half:], load, send, os.getpid()), daemon=True)
+    child = ctx.Process(target=_child, args=(writer, files[half:], load, send, os.getpid(), columns), daemon=True)
     try:
         # The child's garbage collector would write to every object it inherits, copying each
         # page the two processes share: frozen objects are left alone.
@@ -62,7 +65,7 @@ def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[in
             gc.unfreeze()
             send.close()
         channel = _Channel(receive, advance)
-        problems = _add(writer, files[:half], load, channel.advance)
+        problems = _add(writer, files[:half], load, channel.advance, columns)
         segments, theirs = channel.result()
         writer.add_segments(segments)
         return problems + theirs
@@ -75,12 +78,16 @@ def add_articles(writer, files: Sequence[str], load: Load, advance: Callable[[in
         writer.memory_limit = limit
 
 
-def _add(writer, files: Sequence[str], load: Load, advance: Callable[[int], None]) -> Problems:
+def _add(writer, files: Sequence[str], load: Load, advance: Callable[[int], None],
+         columns: Columns | None = None) -> Problems:
     problems: Problems = []
     for i, file in enumerate(files, 1):
         article, problem = load(file)
         if article is not None:
-            writer.add_document(**to_document(article))
+            doc = to_document(article)
+            if columns is not None:
+                doc.update(columns(article.url))
+            writer.add_document(**doc)
         else:
             problems.append((file, problem or "not read"))
         if i % _TICK == 0 or i == len(files):
@@ -124,7 +131,7 @@ class _Channel:
             self._outcome = (kind, value)
 
 
-def _child(writer, files: Sequence[str], load: Load, send, parent: int) -> None:
+def _child(writer, files: Sequence[str], load: Load, send, parent: int, columns: Columns | None) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and kills this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -135,7 +142,7 @@ def _child(writer, files: Sequence[str], load: Load, send, parent: int) -> None:
                 os._exit(1)
             send.send(("tick", n))
 
-        problems = _add(sibling, files, load, advance)
+        problems = _add(sibling, files, load, advance, columns)
         send.send(("done", (sibling.finish_segments(), problems)))
     except BaseException as exc:  # noqa: BLE001 -- handed to the parent, which raises it
         send.send(("error", _portable(exc)))

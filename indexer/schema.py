@@ -29,7 +29,8 @@ from .segment import CHARS
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
 # 3: no positions; `chars` presence-only, unscored; the `text` column; 4: blocks of 1,024 as arrays, a
-# `url` column; 5: the character index out of Whoosh (codec/chars.py), segments merged by merge.py
+# `url` column; 5: the character index out of Whoosh (codec/chars.py), segments merged by merge.py,
+# `added` and `changed` columns
 SCHEMA_VERSION = 5
 
 TEXT_FIELDS = ("title", "lead", "body")
@@ -56,6 +57,10 @@ def build_schema() -> Schema:
         # normalised ones with `edits`, the characters normalising changed (`edits`, `originals`).
         text=COLUMN(VarBytesColumn()),
         edits=STORED(),
+        # When the article's URL was first indexed and when a new version of it last was (epoch
+        # microseconds, UTC; see arrivals.py): `--new` is the articles the last change wrote.
+        added=COLUMN(NumericColumn("q")),
+        changed=COLUMN(NumericColumn("q")),
     )
 
 
@@ -127,10 +132,7 @@ def story_number(key: str) -> int:
 def published_keys(reader) -> np.ndarray:
     """By docnum, an int64 of the publication time (Whoosh's microseconds); -1 when undated (they
     sort last). Whoosh's column holds 2**64 - 1 for an undated document: as int64, -1."""
-    from .codec.w3 import numbers
-
-    return np.concatenate([numbers(seg, "published").astype(np.int64)
-                           for seg, _ in reader.leaf_readers()] or [np.empty(0, np.int64)])
+    return column_values(reader, "published").astype(np.int64)
 
 
 TEXT_ENCODING = "utf-16-le"
@@ -139,6 +141,15 @@ TEXT_ENCODING = "utf-16-le"
 def encode_text(norms: list[str]) -> bytes:
     """The `text` column's value of the normalised title, lead and body."""
     return "\0".join(norms).encode(TEXT_ENCODING, "surrogatepass")
+
+
+def column_values(reader, name: str) -> np.ndarray:
+    """By docnum, a numeric column's values. Whoosh's MultiReader leaves out the segments that
+    have no file for the column (a segment of undated articles has no `published`), which shifts
+    every later document's value; codec/w3.numbers gives such a segment's documents the default."""
+    from .codec.w3 import numbers
+
+    return np.concatenate([numbers(seg, name) for seg, _ in reader.leaf_readers()] or [np.empty(0, np.int64)])
 
 
 def texts(column, docnum: int) -> dict[str, str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import MEMORY_MB, analysis, store
+from . import MEMORY_MB, analysis, arrivals, store
 from .errors import ArticleParseError, IndexUnusable, IndexVersionMismatch, IndexWriteFailed, ZhsearchError
 from .lock import WriteLock
 from .reader import MAX_FILE_BYTES, Article, parse_article
@@ -170,10 +170,11 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
     if fresh:
         userdict = wanted if wanted is not None else _recorded_userdict(index_dir) if rebuild else None
         analysis.use_userdict(userdict)  # before any text is segmented
+        previous = arrivals.read_live(index_dir, _winner_key) if rebuild else None
         gen_dir = store.new_generation_dir(index_dir)
         try:
             _update(index_dir, gen_dir, whoosh_index.create_in(gen_dir, build_schema()), {}, True,
-                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict, compact)
+                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict, previous, compact)
         except BaseException:
             # An unpublished generation is nobody's: give its space back now.
             shutil.rmtree(gen_dir, ignore_errors=True)
@@ -194,7 +195,7 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
 
 
 def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, progress, limitmb, warn, summary,
-            userdict, compact=False) -> None:
+            userdict, previous: arrivals.Previous | None = None, compact: bool = False) -> None:
     if fresh:
         store.write_meta(gen_dir, index_meta(userdict))
     disk = walk_corpus(corpus_dirs, patterns, warn)
@@ -210,6 +211,7 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
         from .parallel import add_articles
         from .segment import BulkWriter
 
+        run = arrivals.start_run(ix, previous, fresh, to_write, plan.state)
         writer = BulkWriter(ix, limitmb=limitmb)
         try:
             stale = [url for url, _, indexed in to_write if indexed]
@@ -221,11 +223,17 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                 writer.delete_by_query(wq.Or([wq.Term("url", url) for url in stale]))
             files = [rel for _, rel, _ in to_write if rel is not None]
             bar = _progress(None, progress, "indexing", len(files))
-            problems = add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None)
+            problems = add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None,
+                                    run.columns if run is not None else None)
             if bar is not None:
                 bar.close()
             for rel, reason in problems:
                 plan.not_written(rel, reason)
+            if run is not None:  # before the commit, as the state: see arrivals.py
+                failed = {rel for rel, _ in problems}
+                change = run.change(writer.generation, {url for url, rel, _ in to_write if rel in failed},
+                                    previous.last if previous is not None else None)
+                store.write_meta(gen_dir, arrivals.with_change(store.read_meta(gen_dir), change))
             store.save_state(gen_dir, writer.generation, plan.state)
             merging = _MergeBar(progress)
             writer.commit(compact=compact, progress=merging.update)

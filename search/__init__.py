@@ -10,7 +10,8 @@ Names load on first use (PEP 562): the CLI imports only what a command needs.
 """
 
 _EXPORTS = {
-    "open_index": "api", "Index": "api", "Hit": "api", "Hits": "api", "IndexStats": "api", "StoredArticle": "api",
+    "open_index": "api", "Index": "api", "Hit": "values", "Hits": "values", "IndexStats": "api", "StoredArticle": "api",
+    "Facets": "values", "Period": "values",
     "IndexNotFound": "errors", "IndexUnusable": "errors", "IndexVersionMismatch": "errors",
     "QuerySyntaxError": "errors", "ZhsearchError": "errors",
 }

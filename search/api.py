@@ -7,62 +7,25 @@ import pickle
 import struct
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time as dtime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from indexer import store
-from indexer.errors import IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
-from indexer.schema import document_texts, key_to_datetime, published_keys, stored_published
+from indexer.errors import IndexNotFound, IndexUnusable, IndexVersionMismatch, QuerySyntaxError, ZhsearchError
+from indexer.schema import document_texts, key_to_datetime, stored_published
 
 from . import query as ql
+from .values import Facets, Hit, Hits, Period
+
+__all__ = ["Index", "IndexStats", "StoredArticle", "open_index", "parse_when", "Hit", "Hits", "Facets", "Period"]
 
 SORTS = ("relevance", "date")
 
 # What a truncated or overwritten index file raises from inside Whoosh.
 _DAMAGE = (EOFError, zlib.error, struct.error, pickle.UnpicklingError)
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    rank: int
-    url: str
-    title: str
-    published: datetime | None
-    source: str
-    path: str
-    score: float
-    snippet: str
-    highlights: list[tuple[int, int]]
-    title_highlights: list[tuple[int, int]] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)  # URLs of the same story's other copies
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["published"] = None if self.published is None else self.published.isoformat()
-        d["highlights"] = [list(s) for s in self.highlights]
-        d["title_highlights"] = [list(s) for s in self.title_highlights]
-        return d
-
-
-@dataclass(frozen=True, slots=True)
-class Hits:
-    """One page of results; `total` counts every match, not just this page."""
-
-    total: int
-    hits: list[Hit]
-    query: str
-    offset: int = 0
-
-    def __iter__(self) -> Iterator[Hit]:
-        return iter(self.hits)
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-    def __getitem__(self, i: int) -> Hit:
-        return self.hits[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +37,16 @@ class IndexStats:
     size_bytes: int
     last_update: datetime | None
     path: str
+    # The last indexing run that changed the index (what `new` selects); None: the index
+    # was built before zhsearch recorded it.
+    last_change: datetime | None = None
+    last_added: int | None = None
+    last_changed: int | None = None
+    last_removed: int | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        for k in ("first_published", "last_published", "last_update"):
+        for k in ("first_published", "last_published", "last_update", "last_change"):
             d[k] = None if d[k] is None else d[k].isoformat()
         return d
 
@@ -199,11 +168,15 @@ class Index:
         sources: Iterable[str] | None = None,
         sort: str = "relevance",
         fold: bool = True,
+        facets: bool = False,
+        new: bool = False,
     ) -> Hits:
         """Ranked hits for `query` (see README, "Query language"); limit=0 means all.
 
         With `fold`, copies of one story saved under several URLs are one hit, the
         best-ranked copy, whose `duplicates` lists the other URLs; `total` counts hits.
+        `facets`: also count every match by outlet and month (`Hits.facets`).
+        `new`: only the articles the last indexing run that changed the index added or changed.
         """
         from .results import run_search
 
@@ -211,16 +184,96 @@ class Index:
             raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
+        tree = ql.parse(query)
+        filters = self._filters(since, until, sources, new)
+        with self._reading():
+            return run_search(self._searcher, self._cache, tree, query, limit=limit, offset=offset,
+                              filters=filters, sort=sort, fold=fold, facets=facets)
+
+    def timeline(
+        self,
+        query: str,
+        *,
+        by: str = "day",
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        sources: Iterable[str] | None = None,
+        new: bool = False,
+        fold: bool = True,
+    ) -> list[Period]:
+        """The matches of `query` counted by period and outlet, as `search` matches and folds them.
+
+        One Period for every day, week (from Monday), month or year (`by`; "auto": the finest
+        that keeps under 40 periods) from the first match, or `since`, to the last, or `until`,
+        empty ones included; then one with `start` None for the undated matches, if any.
+        """
+        from .facets import AUTO, BY, timeline
+
+        if by not in BY + (AUTO,):
+            raise ValueError(f"by must be one of {BY + (AUTO,)}, not {by!r}")
+        filters = self._filters(since, until, sources, new)
+        if filters.since is not None and filters.until is not None and filters.since > filters.until:
+            # search finds nothing in such a range; a timeline would have to run backwards
+            raise QuerySyntaxError(f"--since {filters.since.date()} is after --until {filters.until.date()}")
+        with self._reading():
+            found = self._match(query, filters)
+            return timeline(self._searcher, self._cache, found.ids, fold, by, filters.since, filters.until)
+
+    def facets(
+        self,
+        query: str,
+        *,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        sources: Iterable[str] | None = None,
+        new: bool = False,
+        fold: bool = True,
+    ) -> Facets:
+        """What search(..., facets=True) puts in `Hits.facets`, without ranking the hits."""
+        from .facets import count_facets
+
+        with self._reading():
+            found = self._match(query, self._filters(since, until, sources, new))
+            return count_facets(self._searcher, self._cache, found.ids, fold)
+
+    def _match(self, query: str, filters):
+        from .results import match
+
+        return match(self._searcher, self._cache, ql.parse(query), filters)
+
+    def _filters(self, since, until, sources, new: bool):
+        from .results import Filters
+
         if isinstance(sources, str):
             sources = [sources]  # one outlet, not its letters
-        tree = ql.parse(query)
         since_dt, until_dt = parse_when(since), parse_when(until, end=True)
+        with self._reading():
+            new_docs = self._new_documents() if new else None
+        return Filters(since_dt, until_dt, [s.lower() for s in sources] if sources else None, new_docs)
+
+    def _new_documents(self):
+        """Boolean by docnum: what the indexing run that made this snapshot added or changed."""
+        import numpy as np
+
+        from indexer import arrivals
+        from indexer.schema import column_values
+
+        meta = store.read_meta(self.gen_dir)
+        if not arrivals.tracks(meta):
+            raise IndexVersionMismatch(f"the index at {self.path} was built before zhsearch recorded when "
+                                       f"articles arrive; `new` needs `zhsearch index --rebuild`")
+        reader = self._searcher.reader()
+        change = arrivals.last_change(meta, reader.generation())
+        if "changed" not in self._cache:
+            self._cache["changed"] = np.array(column_values(reader, "changed"), dtype=np.int64)
+        changed = self._cache["changed"]
+        return changed == change.stamp if change is not None else np.zeros(len(changed), dtype=bool)
+
+    @contextmanager
+    def _reading(self):
+        """Whoosh's errors from a damaged file, as IndexUnusable."""
         try:
-            return run_search(
-                self._searcher, self._cache, tree, query, limit=limit, offset=offset,
-                since=since_dt, until=until_dt,
-                sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
-            )
+            yield
         except (OSError, *_DAMAGE) as exc:
             raise IndexUnusable(f"cannot read the index at {self.path} ({exc!r}): it is damaged; "
                                 f"run `zhsearch index --rebuild`") from exc
@@ -253,21 +306,28 @@ class Index:
         return None if docnum is None else _stored_article(s.stored_fields(docnum), document_texts(s.reader(), docnum))
 
     def stats(self) -> IndexStats:
-        from .results import outlet_counts
+        from indexer import arrivals
+
+        from .facets import outlet_totals
 
         s = self._searcher
-        sources, dates = outlet_counts(s, self._cache)
+        sources, dates = outlet_totals(s, self._cache)
         dates = dates[dates >= 0]
         size = sum(p.stat().st_size for p in self.gen_dir.iterdir() if p.is_file())
         toc = max((p.stat().st_mtime for p in self.gen_dir.glob("*.toc")), default=None)
+        change = arrivals.last_change(store.read_meta(self.gen_dir), s.reader().generation())
         return IndexStats(
             documents=s.doc_count(),
-            sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            sources=sources,
             first_published=key_to_datetime(int(dates.min())) if len(dates) else None,
             last_published=key_to_datetime(int(dates.max())) if len(dates) else None,
             size_bytes=size,
             last_update=None if toc is None else datetime.fromtimestamp(toc, timezone.utc),
             path=str(self.path),
+            last_change=None if change is None else change.at,
+            last_added=None if change is None else change.added,
+            last_changed=None if change is None else change.changed,
+            last_removed=None if change is None else change.removed,
         )
 
 

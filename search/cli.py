@@ -20,6 +20,28 @@ def json_option(func):
     return click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON).")(func)
 
 
+def filter_options(func):
+    """What narrows the matches of `search` and `timeline` alike, declared once."""
+    for option in reversed((
+        click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD or ISO 8601, UTC)."),
+        click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive)."),
+        click.option("--source", "sources", multiple=True, metavar="NAME",
+                     help="Only this outlet (repeatable): RFI, DW, …"),
+        click.option("--new", is_flag=True,
+                     help="Only the articles the last `zhsearch index` run that changed the index added or changed."),
+        click.option("--no-fold", is_flag=True,
+                     help="Count every copy of a story saved under several URLs as its own match."),
+    )):
+        func = option(func)
+    return func
+
+
+def color_option(func):
+    return click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                        show_default=True,
+                        help="Colour on a terminal (auto: unless NO_COLOR is set).")(func)
+
+
 def _width() -> int:
     return min(shutil.get_terminal_size((100, 24)).columns, 110)
 
@@ -64,15 +86,14 @@ main.add_command(index_command)
               help="Hits to show; 0 shows all.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (paging).")
 @json_option
-@click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD or ISO 8601, UTC).")
-@click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive).")
-@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this outlet (repeatable): RFI, DW, …")
+@filter_options
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
-              help="Highlight matches in colour (auto: on a terminal, unless NO_COLOR is set).")
-@click.option("--no-fold", is_flag=True, help="List every copy of a story saved under several URLs as its own hit.")
+@color_option
+@click.option("--facets", is_flag=True,
+              help="After the hits, count every match by outlet and month (with --json: only the counts).")
 @click.option("--explain", is_flag=True, help="Print how the query is parsed and analysed, then search.")
-def search_command(query, index_dir, limit, offset, as_json, since, until, sources, sort, color, no_fold, explain):
+def search_command(query, index_dir, limit, offset, as_json, since, until, sources, new, no_fold, sort, color, facets,
+                   explain):
     """Search the index. Words must all match; OR, -word / NOT word, "exact phrase",
     title: lead: body: and parentheses work as in most search engines.
 
@@ -86,19 +107,63 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
     with cli_errors(), open_index(index_dir) as ix:
         if explain:
             click.echo(ix.explain(text), err=True)
-        hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
-                         fold=not no_fold)
+        if as_json and facets:  # only the counts are printed: no need to rank the hits
+            counts = ix.facets(text, since=since, until=until, sources=sources, fold=not no_fold, new=new)
+        else:
+            hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources,
+                             sort=sort, fold=not no_fold, facets=facets, new=new)
+    if as_json and facets:
+        write_ndjson([counts.to_dict()], out)
+        if not counts.total:
+            click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
+            sys.exit(EXIT_NO_HITS)
+        return
     if as_json:
         write_ndjson((h.to_dict() for h in hits), out)
     else:
         render_hits(hits, out, color=use_color(color, out), width=_width())
         if hits.total > len(hits) + offset and len(hits):
             click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
+        if facets and hits.total:
+            from .chart import render_facets
+
+            render_facets(hits.facets, out, width=_width())
     if not hits.total:
         click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
         sys.exit(EXIT_NO_HITS)
     if not len(hits):
         click.echo(f"zhsearch: {hits.total} hits, none after offset {offset}", err=True)
+        sys.exit(EXIT_NO_HITS)
+
+
+@main.command("timeline", context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
+@index_option
+@click.option("--by", type=click.Choice(["auto", "day", "week", "month", "year"]), default="auto", show_default=True,
+              help="Period of a row (auto: the finest that keeps the chart under 40 rows).")
+@json_option
+@filter_options
+@color_option
+def timeline_command(query, index_dir, by, as_json, since, until, sources, new, no_fold, color):
+    """Count the matches of QUERY by period and outlet: a bar chart, or with --json one
+    object per period. Matches and folds stories as `search` does; the counts add up to its total.
+
+    Exit codes: 0 matches found, 1 none, 2 a bad query, a missing or unreadable index, a usage error.
+    """
+    from . import open_index
+    from .chart import render_timeline
+    from .render import use_color, write_ndjson
+
+    text = " ".join(query)
+    out = sys.stdout
+    with cli_errors(), open_index(index_dir) as ix:
+        periods = ix.timeline(text, by=by, since=since, until=until, sources=sources, new=new, fold=not no_fold)
+    if as_json:
+        write_ndjson((p.to_dict() for p in periods), out)
+    else:
+        render_timeline(periods, out, color=use_color(color, out), width=_width())
+    if not any(p.count for p in periods):
+        click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
         sys.exit(EXIT_NO_HITS)
 
 
@@ -120,7 +185,7 @@ def stats_command(index_dir, as_json):
 @click.argument("url")
 @index_option
 @json_option
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@color_option
 def show_command(url, index_dir, as_json, color):
     """Print one indexed article (title, date, outlet, lead, body) for reading."""
     from . import open_index

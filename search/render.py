@@ -134,6 +134,9 @@ def render_stats(stats, stream: IO[str]) -> None:
     rows = [
         ("index", f"{stats.path} ({_size(stats.size_bytes)})"),
         ("last update", local_time(stats.last_update)),
+        ("last change", "not recorded (built before zhsearch recorded it)" if stats.last_change is None else
+         f"{local_time(stats.last_change)}: {stats.last_added:,} added, {stats.last_changed:,} changed, "
+         f"{stats.last_removed:,} removed"),
         ("documents", f"{stats.documents:,}"),
         ("published", span),
     ]

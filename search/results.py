@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 import numpy as np
@@ -11,7 +13,7 @@ from indexer.codec.w3 import live, numbers
 from indexer.schema import originals, published_keys, stored_published, texts
 
 from . import query as ql
-from .api import Hit, Hits
+from .values import Hit, Hits
 from .postings import Postings
 from .ranking import add_recency, evaluate, first_by_keys, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
@@ -39,28 +41,12 @@ def _snapshot(reader, folder: str) -> dict:
     }
 
 
-def _prepared(searcher, cache: dict) -> Postings:
+def prepared(searcher, cache: dict) -> Postings:
     """The snapshot's Postings, with `cache` filled for it (see _snapshot)."""
     reader = searcher.reader()
     if "live" not in cache:
         cache.update(_snapshot(reader, cache["folder"]))
     return Postings(reader, cache["chars"], _lengths=cache.setdefault("lengths", {}))
-
-
-def outlet_counts(searcher, cache: dict) -> tuple[dict[str, int], np.ndarray]:
-    """Live documents per outlet (its stored spelling), and the live documents' dates (-1: none).
-
-    Array work over the snapshot: Whoosh's grouping of every document took seconds at x100."""
-    postings = _prepared(searcher, cache)
-    live = cache["live"]
-    counts: dict[str, int] = {}
-    for term in searcher.reader().lexicon("source"):
-        ids = postings.get("source", term.decode("latin-1")).ids
-        ids = ids[live[ids]]
-        if len(ids):
-            name = searcher.stored_fields(int(ids[0]))["source"]
-            counts[name] = counts.get(name, 0) + len(ids)
-    return counts, cache["date"][live]
 
 
 def _filter(postings: Postings, date: np.ndarray, since, until, sources) -> np.ndarray | None:
@@ -138,20 +124,49 @@ def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
     return page, {h: order.sort(c) for h, c in copies.items()}
 
 
-def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
-               limit, offset, since, until, sources, sort, fold) -> Hits:
-    """`cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
-    postings = _prepared(searcher, cache)
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What narrows a query's matches besides the query itself (the same for search and counts)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    sources: list[str] | None = None  # lower-case outlet codes
+    new: np.ndarray | None = None  # boolean by docnum: the articles the last change added or changed
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """The documents a query matches within one snapshot, and what was needed to find them."""
+
+    postings: Postings
+    docs: np.ndarray  # boolean by docnum
+    ids: np.ndarray  # the same, ascending docnums
+    leaves: dict
+
+
+def match(searcher, cache: dict, tree: ql.Node, filters: Filters) -> Matches:
+    """Evaluate `tree` once over the live documents `filters` allow.
+
+    `cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
+    postings = prepared(searcher, cache)
     leaves = prepare(tree)
     universe = cache["live"]
-    date, story = cache["date"], cache["story"]
-    allowed = _filter(postings, date, since, until, sources)
+    allowed = _filter(postings, cache["date"], filters.since, filters.until, filters.sources)
     if allowed is not None:
         universe = universe & allowed
+    if filters.new is not None:
+        universe = universe & filters.new
+    docs = evaluate(cache["texts"], cache["raw"], postings, tree, leaves, universe)
+    return Matches(postings, docs, np.flatnonzero(docs), leaves)
+
+
+def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
+               limit, offset, filters: Filters, sort, fold, facets: bool = False) -> Hits:
+    m = match(searcher, cache, tree, filters)
+    postings, docs, ids = m.postings, m.docs, m.ids
+    date, story = cache["date"], cache["story"]
     text_of = cache["texts"]
-    docs = evaluate(text_of, cache["raw"], postings, tree, leaves, universe)
-    ids = np.flatnonzero(docs)
-    positive = positive_leaves(tree, leaves)
+    positive = positive_leaves(tree, m.leaves)
 
     if sort == "date":
         score = None
@@ -173,7 +188,12 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     url = cache["url"]
     hits = [_hit(searcher, text_of, d, offset + i + 1, float(score[d]), needles, [url[c] for c in copies.get(d, [])])
             for i, d in enumerate(page)]
-    return Hits(total=total, hits=hits, query=text, offset=offset)
+    counts = None
+    if facets:
+        from .facets import count_facets
+
+        counts = count_facets(searcher, cache, ids, fold)
+    return Hits(total=total, hits=hits, query=text, offset=offset, facets=counts)
 
 
 def _needles(positive) -> list[str]:
@@ -206,4 +226,4 @@ def _hit(searcher, text_of, docnum: int, rank: int, score: float, needles: list[
     )
 
 
-__all__ = ["run_search"]
+__all__ = ["Filters", "Matches", "match", "run_search"]

@@ -493,3 +493,91 @@ def test_version():
     r = run("--version")
     assert r.exit_code == 0
     assert version("zhsearch") in r.stdout and "zhsearch" in r.stdout
+
+
+# ---------------------------------------------------------------- zhsearch timeline, --facets, --new (issue 13)
+
+
+def _one_error_line(r, code: int) -> str:
+    assert r.exit_code == code
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("zhsearch: ") and "Traceback" not in r.stderr
+    return lines[0]
+
+
+def test_timeline_json_adds_up_to_search_total(mini_index):
+    total = len(run("search", "卡塔尔", "--index", mini_index, "-n", "0", "--json").stdout.splitlines())
+    for by in ("day", "week", "month", "year"):
+        r = run("timeline", "卡塔尔", "--index", mini_index, "--by", by, "--json")
+        assert r.exit_code == 0
+        rows = [orjson.loads(line) for line in r.stdout.splitlines()]
+        assert all(list(row) == ["start", "count", "sources"] for row in rows)
+        assert sum(row["count"] for row in rows) == total == 2
+        assert rows[0]["sources"] == {"DW": 1} and rows[-1]["sources"] == {"RFI": 1}
+    r = run("timeline", "卡塔尔", "--index", mini_index, "--by", "year", "--json")
+    assert [orjson.loads(line)["start"] for line in r.stdout.splitlines()] == [
+        "2020-01-01", "2021-01-01", "2022-01-01", "2023-01-01"]
+
+
+def test_timeline_chart_fits_the_terminal(mini_index):
+    for columns in (20, 60, 110):
+        r = run("timeline", "卡塔尔", "--index", mini_index, env={"COLUMNS": str(columns)})
+        assert r.exit_code == 0 and ESC not in r.stdout
+        lines = r.stdout.splitlines()
+        assert 1 < len(lines) <= 42
+        assert all(len(line) <= columns for line in lines), lines
+        assert lines[-1].startswith("2023") and lines[-1].endswith(" 1")  # the count at the end of the row
+        assert "DW" in lines[0] and "RFI" in r.stdout.split("\n2020")[0]  # the legend first
+    r = run("timeline", "卡塔尔", "--index", mini_index, "--color", "always")
+    assert ESC in r.stdout
+    r = run("timeline", "卡塔尔", "--index", mini_index, "--color", "auto", env={"NO_COLOR": "1"})
+    assert ESC not in r.stdout
+
+
+def test_timeline_bad_input_is_one_line(mini_index):
+    assert "no hits" in _one_error_line(run("timeline", "香港", "--index", mini_index), 1)
+    assert "--by" in _one_error_line(run("timeline", "卡塔尔", "--by", "hour", "--index", mini_index), 2)
+    r = run("timeline", "卡塔尔", "--since", "2021-01-01", "--until", "2020-01-01", "--index", mini_index)
+    assert "--since" in _one_error_line(r, 2)
+    r = run("timeline", "香港", "--since", "2020-07-01", "--until", "2020-07-03", "--index", mini_index, "--json")
+    assert r.exit_code == 1 and [orjson.loads(x)["count"] for x in r.stdout.splitlines()] == [0, 0, 0]
+
+
+def test_search_facets(mini_index):
+    r = run("search", "卡塔尔", "--index", mini_index, "--facets", "--json", "-n", "1")
+    assert r.exit_code == 0
+    (line,) = r.stdout.splitlines()
+    assert orjson.loads(line) == {"total": 2, "sources": {"DW": 1, "RFI": 1},
+                                  "months": {"2020-07": 1, "2023-11": 1}, "undated": 0}
+    r = run("search", "卡塔尔", "--index", mini_index, "--facets", "-n", "1")
+    assert r.exit_code == 0 and "outlets   DW 1, RFI 1" in r.stdout and "2020-07 1, 2023-11 1" in r.stdout
+    r = run("search", "香港", "--index", mini_index, "--facets", "--json")
+    assert r.exit_code == 1 and orjson.loads(r.stdout)["total"] == 0
+
+
+def test_new_and_stats(tmp_path, seed_corpus):
+    index_dir = tmp_path / "index"
+    update_index([seed_corpus], index_dir)
+    write_article(seed_corpus, "other.md", title="卡塔尔外交部发表声明", url=OTHER_URL, body="多哈方面表示将继续调解。")
+    update_index([seed_corpus], index_dir)
+    r = run("search", "卡塔尔", "--new", "--json", "--index", index_dir)
+    assert r.exit_code == 0 and [orjson.loads(x)["url"] for x in r.stdout.splitlines()] == [OTHER_URL]
+    r = run("timeline", "卡塔尔", "--new", "--json", "--index", index_dir)
+    assert [orjson.loads(x)["count"] for x in r.stdout.splitlines()] == [1]
+    stats = orjson.loads(run("stats", "--json", "--index", index_dir).stdout)
+    assert (stats["last_added"], stats["last_changed"], stats["last_removed"]) == (1, 0, 0)
+    assert stats["last_change"] and stats["documents"] == 2
+    assert "1 added, 0 changed, 0 removed" in run("stats", "--index", index_dir).stdout
+
+
+def test_new_on_an_index_from_before_asks_for_rebuild(seed_index):
+    from indexer import store
+
+    gen_dir = store.current_generation_dir(seed_index)
+    meta = orjson.loads((gen_dir / store.META).read_bytes())
+    del meta["changes"]
+    (gen_dir / store.META).write_bytes(orjson.dumps(meta))
+    assert run("search", "卡塔尔", "--index", seed_index).exit_code == 0
+    for command in ("search", "timeline"):
+        line = _one_error_line(run(command, "卡塔尔", "--new", "--index", seed_index), 2)
+        assert "zhsearch index --rebuild" in line
