@@ -149,7 +149,8 @@ def column_values(reader, name: str) -> np.ndarray:
     every later document's value; codec/w3.numbers gives such a segment's documents the default."""
     from .codec.w3 import numbers
 
-    return np.concatenate([numbers(seg, name) for seg, _ in reader.leaf_readers()] or [np.empty(0, np.int64)])
+    leaves = reader.leaf_readers() if reader.doc_count_all() else []  # an empty index has no segment
+    return np.concatenate([numbers(seg, name) for seg, _ in leaves] or [np.empty(0, np.int64)])
 
 
 def texts(column, docnum: int) -> dict[str, str]:

@@ -174,7 +174,8 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
         gen_dir = store.new_generation_dir(index_dir)
         try:
             _update(index_dir, gen_dir, whoosh_index.create_in(gen_dir, build_schema()), {}, True,
-                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict, previous, compact)
+                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict, previous=previous,
+                    compact=compact)
         except BaseException:
             # An unpublished generation is nobody's: give its space back now.
             shutil.rmtree(gen_dir, ignore_errors=True)
@@ -190,7 +191,7 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
             raise IndexUnusable(f"the index at {index_dir} is damaged ({exc!r}); "
                                 f"run `zhsearch index --rebuild`") from exc
         _update(index_dir, gen_dir, ix, old_state, False, corpus_dirs, patterns, progress, limitmb, warn,
-                summary, None, compact)
+                summary, None, compact=compact)
     store.remove_other_generations(index_dir, keep=gen_dir)
 
 

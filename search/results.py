@@ -22,8 +22,9 @@ from .snippets import find_spans, make_snippet
 def _snapshot(reader, folder: str) -> dict:
     """What every query of one searcher snapshot needs for every match, read once, as arrays
     (per document, is_deleted() and Whoosh's column readers cost microseconds each)."""
-    leaves = reader.leaf_readers()
-    column = reader.column_reader("text")
+    # an index without documents has no segment, and its reader no column at all
+    leaves = reader.leaf_readers() if reader.doc_count_all() else []
+    column = reader.column_reader("text") if leaves else {}
     # one int per story (copies of one text share it), numbered 0.. for array work
     _, story = np.unique(np.concatenate([numbers(seg, "story") for seg, _ in leaves] or [np.empty(0, np.int64)]),
                          return_inverse=True)
@@ -36,7 +37,7 @@ def _snapshot(reader, folder: str) -> dict:
         "raw": column.__getitem__,
         # a hit lists the URLs of its story's other copies: 19 of them for each hit at x20, where
         # reading each copy's stored fields (a zlib pickle with its body) cost 1.6 ms a hit
-        "url": reader.column_reader("url"),
+        "url": reader.column_reader("url") if leaves else {},
         "chars": [(CharsReader(segment_path(folder, seg.segment())), base) for seg, base in leaves],
     }
 
