@@ -58,3 +58,15 @@ class UserDictError(ZhsearchError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class IndexClosed(ZhsearchError):
+    """Hits were iterated after their Index was closed or refreshed: make them while it is open."""
+
+
+class ArticleNotFound(ZhsearchError):
+    """No indexed article has the URL given (`url`)."""
+
+    def __init__(self, url: str):
+        super().__init__(f"no indexed article has the URL {url}")
+        self.url = url

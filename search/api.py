@@ -7,62 +7,24 @@ import pickle
 import struct
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time as dtime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from indexer import store
 from indexer.errors import IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
 from indexer.schema import key_to_datetime, published_keys, stored_published
 
 from . import query as ql
+from .anymatch import DEFAULT_MIN_MATCH
+from .hits import Hit, Hits  # re-exported: search.api.Hit is part of the API
 
 SORTS = ("relevance", "date")
+MATCHES = ("all", "any")
 
 # What a truncated or overwritten index file raises from inside Whoosh.
 _DAMAGE = (EOFError, zlib.error, struct.error, pickle.UnpicklingError)
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    rank: int
-    url: str
-    title: str
-    published: datetime | None
-    source: str
-    path: str
-    score: float
-    snippet: str
-    highlights: list[tuple[int, int]]
-    title_highlights: list[tuple[int, int]] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)  # URLs of the same story's other copies
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["published"] = None if self.published is None else self.published.isoformat()
-        d["highlights"] = [list(s) for s in self.highlights]
-        d["title_highlights"] = [list(s) for s in self.title_highlights]
-        return d
-
-
-@dataclass(frozen=True, slots=True)
-class Hits:
-    """One page of results; `total` counts every match, not just this page."""
-
-    total: int
-    hits: list[Hit]
-    query: str
-    offset: int = 0
-
-    def __iter__(self) -> Iterator[Hit]:
-        return iter(self.hits)
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-    def __getitem__(self, i: int) -> Hit:
-        return self.hits[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +155,31 @@ class Index:
         sources: Iterable[str] | None = None,
         sort: str = "relevance",
         fold: bool = True,
+        match: str = "all",
+        min_match: float = DEFAULT_MIN_MATCH,
     ) -> Hits:
         """Ranked hits for `query` (see README, "Query language"); limit=0 means all.
 
         With `fold`, copies of one story saved under several URLs are one hit, the
         best-ranked copy, whose `duplicates` lists the other URLs; `total` counts hits.
+        With match="any", a hit needs only `min_match` of the query's top-level parts
+        (search/anymatch.py), and the query may be up to MAX_ANY_QUERY_CHARS long.
+        Hits (and their snippets) are made as they are iterated, while this Index is open.
         """
+        from .anymatch import MAX_ANY_QUERY_CHARS, needed, relax
+
+        if match not in MATCHES:
+            raise ValueError(f"match must be one of {MATCHES}, not {match!r}")
+        if match == "any":
+            needed(min_match, 1)  # ValueError when out of range
+            tree = relax(ql.parse(query, MAX_ANY_QUERY_CHARS))
+        else:
+            tree = ql.parse(query)
+        return self._run(tree, query, limit=limit, offset=offset, since=since, until=until, sources=sources,
+                         sort=sort, fold=fold, min_match=min_match if match == "any" else None)
+
+    def _run(self, tree: ql.Node, text: str, *, limit, offset, since, until, sources, sort, fold, min_match,
+             exclude: int | None = None) -> Hits:
         from .results import run_search
 
         if sort not in SORTS:
@@ -207,13 +188,13 @@ class Index:
             raise ValueError("limit and offset must not be negative")
         if isinstance(sources, str):
             sources = [sources]  # one outlet, not its letters
-        tree = ql.parse(query)
         since_dt, until_dt = parse_when(since), parse_when(until, end=True)
         try:
             return run_search(
-                self._searcher, self._cache, tree, query, limit=limit, offset=offset,
+                self._searcher, self._cache, tree, text, limit=limit, offset=offset,
                 since=since_dt, until=until_dt,
                 sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
+                min_match=min_match, exclude=exclude,
             )
         except (OSError, *_DAMAGE) as exc:
             raise IndexUnusable(f"cannot read the index at {self.path} ({exc!r}): it is damaged; "

@@ -6,6 +6,7 @@ Imports of Whoosh and jieba are deferred into the commands, so `--help` and
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
@@ -72,33 +73,60 @@ main.add_command(index_command)
               help="Highlight matches in colour (auto: on a terminal, unless NO_COLOR is set).")
 @click.option("--no-fold", is_flag=True, help="List every copy of a story saved under several URLs as its own hit.")
 @click.option("--explain", is_flag=True, help="Print how the query is parsed and analysed, then search.")
-def search_command(query, index_dir, limit, offset, as_json, since, until, sources, sort, color, no_fold, explain):
+@click.option("--any", "match_any", is_flag=True,
+              help="Relax the top-level AND: hits need only --min-match of the query's parts (each word "
+                   "of a bare word run, each quoted phrase, group or field term) and rank by how well they match.")
+@click.option("--min-match", type=click.FloatRange(0.0, 1.0), metavar="FRACTION",
+              help="With --any (implies it): the fraction of parts a hit must match, rounded up "
+                   "[default: 0.3].")
+def search_command(query, index_dir, limit, offset, as_json, since, until, sources, sort, color, no_fold, explain,
+                   match_any, min_match):
     """Search the index. Words must all match; OR, -word / NOT word, "exact phrase",
     title: lead: body: and parentheses work as in most search engines.
 
     Exit codes: 0 hits found, 1 no hits, 2 a bad query, a missing or unreadable index, a usage error.
     """
     from . import open_index
-    from .render import render_hits, use_color, write_ndjson
 
     text = " ".join(query)
-    out = sys.stdout
     with cli_errors(), open_index(index_dir) as ix:
         if explain:
             click.echo(ix.explain(text), err=True)
         hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
-                         fold=not no_fold)
-    if as_json:
-        write_ndjson((h.to_dict() for h in hits), out)
-    else:
-        render_hits(hits, out, color=use_color(color, out), width=_width())
-        if hits.total > len(hits) + offset and len(hits):
+                         fold=not no_fold, **_match_options(match_any, min_match))
+        _print_hits(hits, as_json=as_json, color=color, what=f"for {printable(text)}")
+
+
+def _match_options(match_any: bool, min_match: float | None) -> dict:
+    if not match_any and min_match is None:
+        return {}
+    return {"match": "any"} if min_match is None else {"match": "any", "min_match": min_match}
+
+
+def _print_hits(hits, *, as_json: bool, color: str, what: str) -> None:
+    """Print each hit as it is made (inside the Index's `with`: `-n 0` streams), then exit 1
+    when there was none to print."""
+    from .render import render_hits, use_color, write_ndjson
+
+    out = sys.stdout
+    try:
+        if as_json:
+            write_ndjson((h.to_dict() for h in hits), out)
+        else:
+            render_hits(hits, out, color=use_color(color, out), width=_width())
+        out.flush()
+    except BrokenPipeError:
+        # The reader left (`zhsearch search … -n 0 | head -1`) with what it wanted: not an error
+        # (click would exit 1, our "no hits"). Point stdout at nothing so the final flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+        if hits.total > len(hits) + hits.offset and len(hits):
             click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
     if not hits.total:
-        click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
+        click.echo(f"zhsearch: no hits {what}", err=True)
         sys.exit(EXIT_NO_HITS)
     if not len(hits):
-        click.echo(f"zhsearch: {hits.total} hits, none after offset {offset}", err=True)
+        click.echo(f"zhsearch: {hits.total} hits, none after offset {hits.offset}", err=True)
         sys.exit(EXIT_NO_HITS)
 
 

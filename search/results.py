@@ -6,10 +6,12 @@ from functools import partial
 
 import numpy as np
 
+from indexer.errors import IndexClosed
 from indexer.schema import published_keys, stored_published, texts
 
 from . import query as ql
-from .api import Hit, Hits
+from .anymatch import match_any
+from .hits import Hit, Hits, Marks
 from .postings import Postings
 from .ranking import add_recency, evaluate, first_by_keys, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
@@ -114,8 +116,12 @@ def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
 
 
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
-               limit, offset, since, until, sources, sort, fold) -> Hits:
-    """`cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
+               limit, offset, since, until, sources, sort, fold,
+               min_match: float | None = None, exclude: int | None = None) -> Hits:
+    """`cache` lives as long as the searcher's snapshot: what every query of it would recompute.
+
+    `min_match`: the tree is anymatch.relax()ed and a hit needs only that fraction of its
+    top-level parts. `exclude`: a docnum whose story (it and its copies) is left out."""
     reader = searcher.reader()
     postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
     if "live" not in cache:
@@ -126,8 +132,13 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     allowed = _filter(postings, date, since, until, sources)
     if allowed is not None:
         universe = universe & allowed
+    if exclude is not None:
+        universe = universe & (story != story[exclude])
     text_of = cache["texts"]
-    docs = evaluate(text_of, cache["raw"], postings, tree, leaves, universe)
+    if min_match is None:
+        docs = evaluate(text_of, cache["raw"], postings, tree, leaves, universe)
+    else:
+        docs = match_any(text_of, cache["raw"], postings, tree, leaves, universe, min_match)
     ids = np.flatnonzero(docs)
     positive = positive_leaves(tree, leaves)
 
@@ -149,10 +160,14 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
         total = len(ids)
     needles = _needles(positive)
     url = cache["url"]
-    hits = [_hit(searcher, d, offset + i + 1, float(score[d]), needles, [url[c] for c in copies.get(d, [])])
-            for i, d in enumerate(page)]
-    return Hits(total=total, hits=hits, query=text, offset=offset)
 
+    def make(i: int, d: int) -> Hit:
+        if searcher.is_closed:
+            raise IndexClosed("these hits' Index was closed or refreshed before they were all made; "
+                              "iterate them while it is open")
+        return _hit(searcher, d, offset + i + 1, float(score[d]), needles, [url[c] for c in copies.get(d, [])])
+
+    return Hits(total=total, query=text, offset=offset, page=page, make=make)
 
 def _needles(positive) -> list[str]:
     """What snippets highlight: each run literally, and its words (longest wins in find_spans)."""
@@ -165,9 +180,14 @@ def _needles(positive) -> list[str]:
 
 
 def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], duplicates: list[str]) -> Hit:
+    """The hit, its snippet to be made from the stored fields read here when first asked for."""
     doc = searcher.stored_fields(docnum)
-    snippet = make_snippet(doc.get("lead", ""), doc.get("body", ""), needles)
     title = doc.get("title", "")
+
+    def marks() -> Marks:
+        snippet = make_snippet(doc.get("lead", ""), doc.get("body", ""), needles)
+        return Marks(snippet.text, [tuple(s) for s in snippet.highlights], find_spans(title, needles))
+
     return Hit(
         rank=rank,
         url=doc["url"],
@@ -176,11 +196,8 @@ def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], dup
         source=doc.get("source", ""),
         path=doc.get("path", ""),
         score=round(float(score), 4),
-        snippet=snippet.text,
-        highlights=[tuple(s) for s in snippet.highlights],
-        title_highlights=find_spans(title, needles),
         duplicates=duplicates,
+        marks=marks,
     )
-
 
 __all__ = ["run_search"]
