@@ -68,5 +68,6 @@ class ArticleNotFound(ZhsearchError):
     """No indexed article has the URL given (`url`)."""
 
     def __init__(self, url: str):
-        super().__init__(f"no indexed article has the URL {url}")
+        # undecodable bytes from a command line stay visible and printable
+        super().__init__(f"no indexed article has the URL {url.encode('utf-8', 'backslashreplace').decode()}")
         self.url = url

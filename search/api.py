@@ -8,16 +8,16 @@ import struct
 import time
 import zlib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time as dtime, timezone
+from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
+from functools import partial
 from typing import Iterable
 
 from indexer import store
-from indexer.errors import IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
+from indexer.errors import ArticleNotFound, IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
 from indexer.schema import key_to_datetime, published_keys, stored_published
 
 from . import query as ql
-from .anymatch import DEFAULT_MIN_MATCH
 from .hits import Hit, Hits  # re-exported: search.api.Hit is part of the API
 
 SORTS = ("relevance", "date")
@@ -156,46 +156,110 @@ class Index:
         sort: str = "relevance",
         fold: bool = True,
         match: str = "all",
-        min_match: float = DEFAULT_MIN_MATCH,
+        min_match: float | None = None,
     ) -> Hits:
         """Ranked hits for `query` (see README, "Query language"); limit=0 means all.
 
         With `fold`, copies of one story saved under several URLs are one hit, the
         best-ranked copy, whose `duplicates` lists the other URLs; `total` counts hits.
-        With match="any", a hit needs only `min_match` of the query's top-level parts
-        (search/anymatch.py), and the query may be up to MAX_ANY_QUERY_CHARS long.
+        With match="any", a hit needs only `min_match` (default anymatch.DEFAULT_MIN_MATCH, 0.3)
+        of the query's top-level parts (search/anymatch.py), and the query may be up to
+        MAX_ANY_QUERY_CHARS long.
         Hits (and their snippets) are made as they are iterated, while this Index is open.
         """
-        from .anymatch import MAX_ANY_QUERY_CHARS, needed, relax
+        from .anymatch import DEFAULT_MIN_MATCH, MAX_ANY_QUERY_CHARS, needed, relax
+        from .results import run_search
 
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
         if match not in MATCHES:
             raise ValueError(f"match must be one of {MATCHES}, not {match!r}")
+        if min_match is None:
+            min_match = DEFAULT_MIN_MATCH
         if match == "any":
             needed(min_match, 1)  # ValueError when out of range
             tree = relax(ql.parse(query, MAX_ANY_QUERY_CHARS))
         else:
             tree = ql.parse(query)
-        return self._run(tree, query, limit=limit, offset=offset, since=since, until=until, sources=sources,
-                         sort=sort, fold=fold, min_match=min_match if match == "any" else None)
+        return self._read(partial(run_search, tree=tree, text=query, sort=sort,
+                                  min_match=min_match if match == "any" else None),
+                          limit=limit, offset=offset, since=parse_when(since), until=parse_when(until, end=True),
+                          sources=sources, fold=fold)
 
-    def _run(self, tree: ql.Node, text: str, *, limit, offset, since, until, sources, sort, fold, min_match,
-             exclude: int | None = None) -> Hits:
-        from .results import run_search
+    def similar(
+        self,
+        url_or_text: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        days: float | None = None,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        sources: Iterable[str] | None = None,
+        fold: bool = True,
+        min_match: float | None = None,
+    ) -> Hits:
+        """Articles about the same story as the indexed article at a URL (any form that
+        normalises to it; ArticleNotFound if none), or as a pasted text (anything that is not
+        one http(s) URL; its first MAX_TEXT_CHARS characters). Never the article itself nor
+        its copies; `days`: published within that many days of the article. Ranked as
+        search(match="any") over the source's distinctive words (search/similar.py), which
+        `Hits.query` holds; a hit needs `min_match` of them (default similar.SIMILAR_MIN_MATCH).
+        QuerySyntaxError for an empty text or one without searchable words.
+        """
+        from .anymatch import needed
+        from .similar import SIMILAR_MIN_MATCH, is_url, run_similar, text_source
 
-        if sort not in SORTS:
-            raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
+        if min_match is None:
+            min_match = SIMILAR_MIN_MATCH
+        needed(min_match, 1)  # ValueError when out of range
+        if is_url(url_or_text):
+            source = self._article_source(url_or_text.strip())
+        else:
+            source = text_source(url_or_text)
+        since_dt, until_dt = parse_when(since), parse_when(until, end=True)
+        if days is not None:
+            if days < 0:
+                raise ValueError("days must not be negative")
+            if source.published is None:
+                raise QuerySyntaxError("a window of days needs a dated article (a URL), not a text or an undated one")
+            window = timedelta(days=days)
+            since_dt = max(filter(None, (since_dt, source.published - window)))
+            until_dt = min(filter(None, (until_dt, source.published + window)))
+        return self._read(partial(run_similar, source=source, min_match=min_match), limit=limit, offset=offset,
+                          since=since_dt, until=until_dt, sources=sources, fold=fold)
+
+    def _article_source(self, url: str):
+        from .similar import Source
+
+        docnum = self._docnum(url)
+        if docnum is None:
+            raise ArticleNotFound(url)
+        doc = self._searcher.stored_fields(docnum)
+        return Source(tuple((f, doc.get(f, "")) for f in ("title", "lead", "body")), docnum,
+                      stored_published(doc.get("published")))
+
+    def _docnum(self, url: str) -> int | None:
+        """The live document of `url` (any form that normalises to it), or None."""
+        from indexer.reader import normalize_url
+
+        try:
+            url.encode("utf-8")
+            canonical = normalize_url(url)
+        except (UnicodeEncodeError, ValueError):
+            return None  # undecodable bytes from the command line, or no URL at all
+        found = self._searcher.document_number(url=canonical)
+        return self._searcher.document_number(url=url) if found is None else found
+
+    def _read(self, run, *, limit, offset, since, until, sources, fold) -> Hits:
+        """Run a search stage over this snapshot with the filters every search takes."""
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         if isinstance(sources, str):
             sources = [sources]  # one outlet, not its letters
-        since_dt, until_dt = parse_when(since), parse_when(until, end=True)
         try:
-            return run_search(
-                self._searcher, self._cache, tree, text, limit=limit, offset=offset,
-                since=since_dt, until=until_dt,
-                sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
-                min_match=min_match, exclude=exclude,
-            )
+            return run(self._searcher, self._cache, limit=limit, offset=offset, since=since, until=until,
+                       sources=[s.lower() for s in sources] if sources else None, fold=fold)
         except (OSError, *_DAMAGE) as exc:
             raise IndexUnusable(f"cannot read the index at {self.path} ({exc!r}): it is damaged; "
                                 f"run `zhsearch index --rebuild`") from exc
@@ -214,15 +278,8 @@ class Index:
 
     def get(self, url: str) -> StoredArticle | None:
         """The indexed article of `url` (any form that normalises to it), or None."""
-        from indexer.reader import normalize_url
-
-        try:
-            url.encode("utf-8")
-            canonical = normalize_url(url)
-        except (UnicodeEncodeError, ValueError):
-            return None  # undecodable bytes from the command line, or no URL at all
-        doc = self._searcher.document(url=canonical) or self._searcher.document(url=url)
-        return None if doc is None else _stored_article(doc)
+        docnum = self._docnum(url)
+        return None if docnum is None else _stored_article(self._searcher.stored_fields(docnum))
 
     def stats(self) -> IndexStats:
         from whoosh import query as wq

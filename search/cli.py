@@ -57,21 +57,33 @@ def main():
 main.add_command(index_command)
 
 
+def results_options(func):
+    """The options of every command that lists hits (search, similar), declared once."""
+    options = [
+        click.option("-n", "--limit", type=click.IntRange(min=0), default=10, show_default=True,
+                     help="Hits to show; 0 shows all, each printed as it is ranked."),
+        click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (paging)."),
+        json_option,
+        click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD or ISO 8601, UTC)."),
+        click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive)."),
+        click.option("--source", "sources", multiple=True, metavar="NAME",
+                     help="Only this outlet (repeatable): RFI, DW, …"),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                     help="Highlight matches in colour (auto: on a terminal, unless NO_COLOR is set)."),
+        click.option("--no-fold", is_flag=True,
+                     help="List every copy of a story saved under several URLs as its own hit."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 # Unknown "options" are query words: `zhsearch search 特朗普 -中国` excludes 中国.
 @main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @index_option
-@click.option("-n", "--limit", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Hits to show; 0 shows all.")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (paging).")
-@json_option
-@click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD or ISO 8601, UTC).")
-@click.option("--until", metavar="DATE", help="Published on or before DATE (inclusive).")
-@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this outlet (repeatable): RFI, DW, …")
+@results_options
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
-              help="Highlight matches in colour (auto: on a terminal, unless NO_COLOR is set).")
-@click.option("--no-fold", is_flag=True, help="List every copy of a story saved under several URLs as its own hit.")
 @click.option("--explain", is_flag=True, help="Print how the query is parsed and analysed, then search.")
 @click.option("--any", "match_any", is_flag=True,
               help="Relax the top-level AND: hits need only --min-match of the query's parts (each word "
@@ -95,6 +107,58 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
         hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
                          fold=not no_fold, **_match_options(match_any, min_match))
         _print_hits(hits, as_json=as_json, color=color, what=f"for {printable(text)}")
+
+
+@main.command("similar")
+@click.argument("source", required=False, metavar="URL|-")
+@click.option("--text", metavar="TEXT", help="Find the stories this text is about (instead of URL or -).")
+@index_option
+@results_options
+@click.option("--days", type=click.FloatRange(min=0), metavar="N",
+              help="Only articles published within N days of the article at URL.")
+@click.option("--explain", is_flag=True, help="Print the words chosen from the source, then search.")
+def similar_command(source, text, index_dir, limit, offset, as_json, since, until, sources, color, no_fold, days,
+                    explain):
+    """Articles about the same story as the indexed article at URL, or as a text read from
+    standard input (`-`) or given with --text: best first, never the article itself or its copies.
+
+    Exit codes: 0 hits found, 1 no hits or no article at URL, 2 an empty, binary or wordless
+    text, a missing or unreadable index, a usage error.
+    """
+    from . import open_index
+
+    if (source is None) == (text is None):
+        raise click.UsageError("give one of URL, - (a text on standard input) or --text TEXT")
+    if source == "-":
+        text = _read_text(sys.stdin.buffer)
+    with cli_errors(), open_index(index_dir) as ix:
+        hits = ix.similar(source if text is None else text, limit=limit, offset=offset, days=days, since=since,
+                          until=until, sources=sources, fold=not no_fold)
+        if explain:
+            click.echo(f"words: {hits.query}", err=True)
+        what = f"like {printable(source)}" if text is None else "like the text"
+        _print_hits(hits, as_json=as_json, color=color, what=what)
+
+
+def _read_text(stream) -> str:
+    """UTF-8 text from a byte stream, at most MAX_TEXT_CHARS characters (a warning when cut)."""
+    import codecs
+
+    from .similar import MAX_TEXT_CHARS
+
+    limit = 4 * MAX_TEXT_CHARS  # bytes enough for MAX_TEXT_CHARS characters of any kind
+    data = stream.read(limit + 1)
+    try:
+        # not final: the read may end inside a character
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(data[:limit], final=len(data) <= limit)
+    except UnicodeDecodeError:
+        raise CliError("standard input is not UTF-8 text") from None
+    if "\0" in text:
+        raise CliError("standard input is binary, not text")
+    if len(data) > limit or len(text) > MAX_TEXT_CHARS:
+        click.echo(f"zhsearch: warning: the text is longer than {MAX_TEXT_CHARS:,} characters; "
+                   f"the first {MAX_TEXT_CHARS:,} are used", err=True)
+    return text[:MAX_TEXT_CHARS]
 
 
 def _match_options(match_any: bool, min_match: float | None) -> dict:

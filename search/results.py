@@ -40,6 +40,15 @@ def _snapshot(reader) -> dict:
     }
 
 
+def snapshot_postings(searcher, cache: dict) -> Postings:
+    """A query's posting lists, with `cache` filled for the searcher's snapshot."""
+    reader = searcher.reader()
+    postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
+    if "live" not in cache:
+        cache.update(_snapshot(reader))
+    return postings
+
+
 def _filter(postings: Postings, date: np.ndarray, since, until, sources) -> np.ndarray | None:
     """Boolean by docnum: the documents the date range and sources allow (None: no filter)."""
     out = None
@@ -117,15 +126,15 @@ def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
 
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
                limit, offset, since, until, sources, sort, fold,
-               min_match: float | None = None, exclude: int | None = None) -> Hits:
+               min_match: float | None = None, exclude: int | None = None,
+               postings: Postings | None = None) -> Hits:
     """`cache` lives as long as the searcher's snapshot: what every query of it would recompute.
 
     `min_match`: the tree is anymatch.relax()ed and a hit needs only that fraction of its
-    top-level parts. `exclude`: a docnum whose story (it and its copies) is left out."""
-    reader = searcher.reader()
-    postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
-    if "live" not in cache:
-        cache.update(_snapshot(reader))
+    top-level parts. `exclude`: a docnum whose story (it and its copies) is left out.
+    `postings`: this query's, when the caller has read some already (snapshot_postings)."""
+    if postings is None:
+        postings = snapshot_postings(searcher, cache)
     leaves = prepare(tree)
     universe = cache["live"]
     date, story = cache["date"], cache["story"]
@@ -200,4 +209,4 @@ def _hit(searcher, docnum: int, rank: int, score: float, needles: list[str], dup
         marks=marks,
     )
 
-__all__ = ["run_search"]
+__all__ = ["run_search", "snapshot_postings"]
