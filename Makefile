@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench-relevance: $(STAMP)
 	$(BIN)/python bench/relevance.py
+	$(BIN)/python bench/similar.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py
