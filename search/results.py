@@ -127,12 +127,13 @@ def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
                limit, offset, since, until, sources, sort, fold,
                min_match: float | None = None, exclude: int | None = None,
-               postings: Postings | None = None) -> Hits:
+               postings: Postings | None = None, rescore=None) -> Hits:
     """`cache` lives as long as the searcher's snapshot: what every query of it would recompute.
 
     `min_match`: the tree is anymatch.relax()ed and a hit needs only that fraction of its
     top-level parts. `exclude`: a docnum whose story (it and its copies) is left out.
-    `postings`: this query's, when the caller has read some already (snapshot_postings)."""
+    `postings`: this query's, when the caller has read some already (snapshot_postings).
+    `rescore(score, docs, date)`: adjusts the relevance scores in place before the page is cut."""
     if postings is None:
         postings = snapshot_postings(searcher, cache)
     leaves = prepare(tree)
@@ -156,6 +157,8 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     else:
         score = rank(text_of, postings, docs, positive)
         add_recency(score, docs, date)
+        if rescore is not None:
+            rescore(score, docs, date)
     page, copies = _page(Order(ids, score, date), story if fold else None, offset, limit)
     if score is None:  # the date order needs no scores: score only what is shown
         shown = np.zeros(postings.size, dtype=bool)

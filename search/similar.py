@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,11 +34,15 @@ MAX_TEXT_CHARS = 100_000
 # The query's words and how many of them a hit must share (bench/similar.py; README, "Similar stories").
 MAX_TERMS = 25
 SIMILAR_MIN_MATCH = 0.2
+# Coverage of one event clusters in time: a hit's score is divided by 1 + (days between it and a
+# dated source) / PROXIMITY_DAYS; an undated hit counts as UNDATED_DAYS away.
+PROXIMITY_DAYS = 10.0
+UNDATED_DAYS = 30.0
 # Where a word occurs in the source: a title word says more about the story than a body word.
 FIELD_WEIGHTS = {"title": 3.0, "lead": 1.5, "body": 1.0}
 # Only the most frequent (weighted) words get a document frequency: each costs a term lookup
 # per segment and field, and a word used once in a long body rarely decides the story.
-CANDIDATES = 80
+CANDIDATES = 40
 
 _URL = re.compile(r"\s*https?://\S+\s*", re.IGNORECASE)
 
@@ -80,9 +85,8 @@ def weighted_counts(source: Source) -> Counter:
     return counts
 
 
-def distinctive_words(postings: Postings, source: Source, live: np.ndarray, others: np.ndarray,
-                      n: int = MAX_TERMS) -> list[str]:
-    """The source's n words of highest weighted tf x idf, best first. `live`: the snapshot's
+def distinctive_words(postings: Postings, source: Source, live: np.ndarray, others: np.ndarray) -> list[str]:
+    """The source's MAX_TERMS words of highest weighted tf x idf, best first. `live`: the snapshot's
     documents; `others`: those that could be hits (a word only the source holds ties nothing)."""
     counts = weighted_counts(source)
     if not counts:
@@ -97,7 +101,7 @@ def distinctive_words(postings: Postings, source: Source, live: np.ndarray, othe
         df = int(np.count_nonzero(holds & live))
         scored.append((weight * math.log(1 + (total - df + 0.5) / (df + 0.5)), word))
     scored.sort(key=lambda sw: -sw[0])  # stable: equal scores keep the source's order
-    return [w for _, w in scored[:n]]
+    return [w for _, w in scored[:MAX_TERMS]]
 
 
 def words_query(words: list[str]) -> ql.Node:
@@ -119,6 +123,17 @@ def run_similar(searcher, cache: dict, source: Source, *, limit, offset, since, 
     words = distinctive_words(postings, source, live, others)
     if not words:  # no word of the text is in any other article
         return Hits(total=0, query="", offset=offset)
+    near = None if source.docnum is None else int(cache["date"][source.docnum])
     return run_search(searcher, cache, words_query(words), " ".join(words), limit=limit, offset=offset,
                       since=since, until=until, sources=sources, sort="relevance", fold=fold,
-                      min_match=min_match, exclude=source.docnum, postings=postings)
+                      min_match=min_match, exclude=source.docnum, postings=postings,
+                      rescore=None if near is None or near < 0 else partial(by_proximity, near))
+
+
+def by_proximity(near: int, score: np.ndarray, docs: np.ndarray, date: np.ndarray) -> None:
+    """Divide the scores of `docs` by 1 + their distance in days from `near` / PROXIMITY_DAYS.
+    Dates are schema.published_keys values (microseconds; -1 undated)."""
+    ids = np.flatnonzero(docs)
+    days = np.abs(date[ids] - near) / 86_400e6
+    days[date[ids] < 0] = UNDATED_DAYS
+    score[ids] /= 1 + days / PROXIMITY_DAYS
