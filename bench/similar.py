@@ -30,18 +30,16 @@ import random
 import statistics
 import sys
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-warnings.filterwarnings("ignore", category=SyntaxWarning)
-warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+# bench.relevance also quiets jieba's and Whoosh's warnings, for this process
+from bench.relevance import WORK, build_zhsearch, log  # noqa: E402
 from bench import peers  # noqa: E402
 from bench import pool as bpool  # noqa: E402
-from bench.relevance import WORK, build_zhsearch, log  # noqa: E402
 
 JUDGMENTS = ROOT / "bench" / "similar-judgments.json"
 RESULTS = ROOT / "bench" / "similar-results.json"
@@ -141,6 +139,19 @@ def median_ms(fn, items, repeats: int = 3) -> float:
     return 1000 * statistics.median(times)
 
 
+def first_line_ms(index: Path, args: list[str]) -> float:
+    """Wall time until `zhsearch search ARGS --json | head -1` ends (a fresh process)."""
+    import shlex
+    import subprocess
+
+    zhsearch = Path(sys.executable).with_name("zhsearch")
+    cmd = f"{shlex.quote(str(zhsearch))} search {' '.join(map(shlex.quote, args))} --json " \
+          f"--index {shlex.quote(str(index))} | head -1 > /dev/null"
+    t = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True)
+    return 1000 * (time.perf_counter() - t)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pool", action="store_true", help="write the candidates to judge, then stop")
@@ -202,6 +213,14 @@ def main(argv=None) -> int:
         summary["similar URL warm median ms"] = round(median_ms(lambda r: ix.similar(r.url).hits, [r for r, _ in counted]), 1)
         summary["--any 300-char paragraph warm median ms"] = round(
             median_ms(lambda p: ix.search(p, match="any").hits, paragraphs), 1)
+        # streaming: the first line of every hit (-n 0) against a top-10 search, interleaved
+        index = WORK / "zhsearch-index"
+        top10, every = [], []
+        for _ in range(5):
+            top10.append(first_line_ms(index, ["中国"]))
+            every.append(first_line_ms(index, ["中国", "-n", "0"]))
+        summary["first line of `search 中国 --json`, ms (top 10 / -n 0)"] = [
+            round(statistics.median(top10)), round(statistics.median(every))]
         summary["measured"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + \
             f", load {os.getloadavg()[0]:.2f}"
     args.results.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
