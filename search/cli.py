@@ -184,8 +184,8 @@ def _print_hits(hits, *, as_json: bool, color: str, what: str) -> None:
         # (click would exit 1, our "no hits"). Point stdout at nothing so the final flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
-        if hits.total > len(hits) + hits.offset and len(hits):
-            click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
+    if not as_json and hits.total > len(hits) + hits.offset and len(hits):
+        click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
     if not hits.total:
         click.echo(f"zhsearch: no hits {what}", err=True)
         sys.exit(EXIT_NO_HITS)

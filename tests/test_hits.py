@@ -11,7 +11,7 @@ import pytest
 import search
 from search.hits import Hit, Hits
 
-from .test_cli import ZHSEARCH, json_lines, run
+from .test_cli import ZHSEARCH, json_lines, run, run_process
 
 
 def test_a_lazy_page_equals_the_same_hits_made_at_once(pool_ix):
@@ -62,3 +62,11 @@ def test_cli_streams_all_hits_and_a_closed_pipe_is_not_an_error(pool_index, pool
                        "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, timeout=120)
     assert p.returncode == 0 and p.stderr == b""
     assert orjson.loads(p.stdout) == every[0]
+
+
+def test_human_output_streams_and_still_tells_the_page(pool_index, pool_ix):
+    total = pool_ix.search("中国", limit=3).total
+    code, out, err = run_process("search", "中国", "-n", "3", "--offset", "2", "--index", pool_index[0])
+    assert code == 0 and err.strip() == f"3-5 of {total} hits"
+    assert [line.split(".", 1)[0].strip() for line in out.splitlines() if line[:4].strip().rstrip(".").isdigit()] \
+        == ["3", "4", "5"]
