@@ -3,6 +3,7 @@ first use, so `-n 0` streams; what callers see is unchanged."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import orjson
@@ -68,5 +69,4 @@ def test_human_output_streams_and_still_tells_the_page(pool_index, pool_ix):
     total = pool_ix.search("中国", limit=3).total
     code, out, err = run_process("search", "中国", "-n", "3", "--offset", "2", "--index", pool_index[0])
     assert code == 0 and err.strip() == f"3-5 of {total} hits"
-    assert [line.split(".", 1)[0].strip() for line in out.splitlines() if line[:4].strip().rstrip(".").isdigit()] \
-        == ["3", "4", "5"]
+    assert re.findall(r"^(\d+)\. ", out, re.M) == ["3", "4", "5"]
