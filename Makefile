@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench-relevance: $(STAMP)
 	$(BIN)/python bench/relevance.py
+	$(BIN)/python bench/similar.py
 
 # `make bench`: the pool run, then the steady-daily-updates case. `make bench-scale SCALES="1 20 100"`:
 # the pool and SCALES-1 copies, zhsearch beside FTS5+jieba (RUNS builds each, default 3). SCALES

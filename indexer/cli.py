@@ -17,7 +17,10 @@ EXIT_IOERR = 74  # the index could not be written
 EXIT_TEMPFAIL = 75  # another indexer holds the lock; try again later
 EXIT_INTERRUPTED = 130
 
+EXIT_NOT_FOUND = 1  # `similar URL`: no such article (as `show`)
+
 _EXIT_CODES = (
+    (errors.ArticleNotFound, EXIT_NOT_FOUND),
     (errors.IndexLocked, EXIT_TEMPFAIL),
     (errors.IndexWriteFailed, EXIT_IOERR),
     (errors.ZhsearchError, EXIT_USAGE),

@@ -58,3 +58,16 @@ class UserDictError(ZhsearchError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class IndexClosed(ZhsearchError):
+    """Hits were iterated after their Index was closed or refreshed: make them while it is open."""
+
+
+class ArticleNotFound(ZhsearchError):
+    """No indexed article has the URL given (`url`)."""
+
+    def __init__(self, url: str):
+        # undecodable bytes from a command line stay visible and printable
+        super().__init__(f"no indexed article has the URL {url.encode('utf-8', 'backslashreplace').decode()}")
+        self.url = url

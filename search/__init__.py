@@ -13,7 +13,7 @@ _EXPORTS = {
     "open_index": "api", "Index": "api", "Hit": "values", "Hits": "values", "IndexStats": "api", "StoredArticle": "api",
     "Facets": "values", "Period": "values",
     "IndexNotFound": "errors", "IndexUnusable": "errors", "IndexVersionMismatch": "errors",
-    "QuerySyntaxError": "errors", "ZhsearchError": "errors",
+    "QuerySyntaxError": "errors", "ZhsearchError": "errors", "IndexClosed": "errors", "ArticleNotFound": "errors",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,21 +8,23 @@ import struct
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, time as dtime, timezone
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
 
 from indexer import store
-from indexer.errors import IndexNotFound, IndexUnusable, IndexVersionMismatch, QuerySyntaxError, ZhsearchError
+from indexer.errors import (ArticleNotFound, IndexNotFound, IndexUnusable, IndexVersionMismatch, QuerySyntaxError,
+                            ZhsearchError)
 from indexer.schema import document_texts, key_to_datetime, stored_published
 
 from . import query as ql
-from .values import Facets, Hit, Hits, Period
+from .values import Facets, Hit, Hits, Period  # re-exported: search.api.Hit is part of the API
 
 __all__ = ["Index", "IndexStats", "StoredArticle", "open_index", "parse_when", "Hit", "Hits", "Facets", "Period"]
 
 SORTS = ("relevance", "date")
+MATCHES = ("all", "any")
 
 # What a truncated or overwritten index file raises from inside Whoosh.
 _DAMAGE = (EOFError, zlib.error, struct.error, pickle.UnpicklingError)
@@ -170,6 +172,8 @@ class Index:
         fold: bool = True,
         facets: bool = False,
         new: bool = False,
+        match: str = "all",
+        min_match: float | None = None,
     ) -> Hits:
         """Ranked hits for `query` (see README, "Query language"); limit=0 means all.
 
@@ -177,18 +181,100 @@ class Index:
         best-ranked copy, whose `duplicates` lists the other URLs; `total` counts hits.
         `facets`: also count every match by outlet and month (`Hits.facets`).
         `new`: only the articles the last indexing run that changed the index added or changed.
+        With match="any", a hit needs only `min_match` (default anymatch.DEFAULT_MIN_MATCH, 0.3)
+        of the query's top-level parts (search/anymatch.py), and the query may be up to
+        MAX_ANY_QUERY_CHARS long.
+        Hits (and their snippets) are made as they are iterated, while this Index is open.
         """
+        from .anymatch import DEFAULT_MIN_MATCH, MAX_ANY_QUERY_CHARS, needed, relax
         from .results import run_search
 
         if sort not in SORTS:
             raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
-        if limit < 0 or offset < 0:
-            raise ValueError("limit and offset must not be negative")
-        tree = ql.parse(query)
+        if match not in MATCHES:
+            raise ValueError(f"match must be one of {MATCHES}, not {match!r}")
+        _check_page(limit, offset)
+        if min_match is None:
+            min_match = DEFAULT_MIN_MATCH
+        if match == "any":
+            needed(min_match, 1)  # ValueError when out of range
+            tree = relax(ql.parse(query, MAX_ANY_QUERY_CHARS))
+        else:
+            tree = ql.parse(query)
         filters = self._filters(since, until, sources, new)
         with self._reading():
             return run_search(self._searcher, self._cache, tree, query, limit=limit, offset=offset,
-                              filters=filters, sort=sort, fold=fold, facets=facets)
+                              filters=filters, sort=sort, fold=fold, facets=facets,
+                              min_match=min_match if match == "any" else None)
+
+    def similar(
+        self,
+        url_or_text: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        days: float | None = None,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        sources: Iterable[str] | None = None,
+        fold: bool = True,
+        min_match: float | None = None,
+        new: bool = False,
+    ) -> Hits:
+        """Articles about the same story as the indexed article at a URL (any form that
+        normalises to it; ArticleNotFound if none), or as a pasted text (anything that is not
+        one http(s) URL; its first MAX_TEXT_CHARS characters). Never the article itself nor
+        its copies; `days`: published within that many days of the article. Ranked as
+        search(match="any") over the source's distinctive words (search/similar.py), which
+        `Hits.query` holds; a hit needs `min_match` of them (default similar.SIMILAR_MIN_MATCH).
+        QuerySyntaxError for an empty text or one without searchable words.
+        """
+        from .anymatch import needed
+        from .similar import SIMILAR_MIN_MATCH, is_url, run_similar, text_source
+
+        _check_page(limit, offset)
+        if min_match is None:
+            min_match = SIMILAR_MIN_MATCH
+        needed(min_match, 1)  # ValueError when out of range
+        if is_url(url_or_text):
+            source = self._article_source(url_or_text.strip())
+        else:
+            source = text_source(url_or_text)
+        filters = self._filters(since, until, sources, new)
+        if days is not None:
+            if days < 0:
+                raise ValueError("days must not be negative")
+            if source.published is None:
+                raise QuerySyntaxError("a window of days needs a dated article (a URL), not a text or an undated one")
+            window = timedelta(days=days)
+            filters = replace(filters, since=max(filter(None, (filters.since, source.published - window))),
+                              until=min(filter(None, (filters.until, source.published + window))))
+        with self._reading():
+            return run_similar(self._searcher, self._cache, source, limit=limit, offset=offset, filters=filters,
+                               fold=fold, min_match=min_match)
+
+    def _article_source(self, url: str):
+        from .similar import Source
+
+        docnum = self._docnum(url)
+        if docnum is None:
+            raise ArticleNotFound(url)
+        s = self._searcher
+        doc, own = s.stored_fields(docnum), document_texts(s.reader(), docnum)
+        return Source(tuple((f, own[f]) for f in ("title", "lead", "body")), docnum,
+                      stored_published(doc.get("published")))
+
+    def _docnum(self, url: str) -> int | None:
+        """The live document of `url` (any form that normalises to it), or None."""
+        from indexer.reader import normalize_url
+
+        try:
+            url.encode("utf-8")
+            canonical = normalize_url(url)
+        except (UnicodeEncodeError, ValueError):
+            return None  # undecodable bytes from the command line, or no URL at all
+        found = self._searcher.document_number(url=canonical)
+        return self._searcher.document_number(url=url) if found is None else found
 
     def timeline(
         self,
@@ -292,17 +378,8 @@ class Index:
 
     def get(self, url: str) -> StoredArticle | None:
         """The indexed article of `url` (any form that normalises to it), or None."""
-        from indexer.reader import normalize_url
-
-        try:
-            url.encode("utf-8")
-            canonical = normalize_url(url)
-        except (UnicodeEncodeError, ValueError):
-            return None  # undecodable bytes from the command line, or no URL at all
+        docnum = self._docnum(url)
         s = self._searcher
-        docnum = s.document_number(url=canonical)
-        if docnum is None:
-            docnum = s.document_number(url=url)
         return None if docnum is None else _stored_article(s.stored_fields(docnum), document_texts(s.reader(), docnum))
 
     def stats(self) -> IndexStats:
@@ -329,6 +406,11 @@ class Index:
             last_changed=None if change is None else change.changed,
             last_removed=None if change is None else change.removed,
         )
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if limit < 0 or offset < 0:
+        raise ValueError("limit and offset must not be negative")
 
 
 def _stored_article(doc: dict, own: dict[str, str]) -> StoredArticle:

@@ -6,6 +6,7 @@ Imports of Whoosh and jieba are deferred into the commands, so `--help` and
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
@@ -78,61 +79,59 @@ def main():
 main.add_command(index_command)
 
 
+def results_options(func):
+    """The options of every command that lists hits (search, similar), declared once."""
+    for option in reversed((
+        click.option("-n", "--limit", type=click.IntRange(min=0), default=10, show_default=True,
+                     help="Hits to show; 0 shows all, each printed as it is ranked."),
+        click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (paging)."),
+        json_option,
+        filter_options,
+        color_option,
+    )):
+        func = option(func)
+    return func
+
+
 # Unknown "options" are query words: `zhsearch search 特朗普 -中国` excludes 中国.
 @main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True, type=click.UNPROCESSED)
 @index_option
-@click.option("-n", "--limit", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Hits to show; 0 shows all.")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (paging).")
-@json_option
-@filter_options
+@results_options
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
-@color_option
 @click.option("--facets", is_flag=True,
               help="After the hits, count every match by outlet and month (with --json: only the counts).")
 @click.option("--explain", is_flag=True, help="Print how the query is parsed and analysed, then search.")
-def search_command(query, index_dir, limit, offset, as_json, since, until, sources, new, no_fold, sort, color, facets,
-                   explain):
+@click.option("--any", "match_any", is_flag=True,
+              help="Relax the top-level AND: hits need only --min-match of the query's parts (each word "
+                   "of a bare word run, each quoted phrase, group or field term) and rank by how well they match.")
+@click.option("--min-match", type=click.FloatRange(0.0, 1.0), metavar="FRACTION",
+              help="With --any (implies it): the fraction of parts a hit must match, rounded up "
+                   "[default: 0.3].")
+def search_command(query, index_dir, limit, offset, as_json, since, until, sources, new, no_fold, color, sort, facets,
+                   explain, match_any, min_match):
     """Search the index. Words must all match; OR, -word / NOT word, "exact phrase",
     title: lead: body: and parentheses work as in most search engines.
 
     Exit codes: 0 hits found, 1 no hits, 2 a bad query, a missing or unreadable index, a usage error.
     """
     from . import open_index
-    from .render import render_hits, use_color, write_ndjson
+    from .render import write_ndjson
 
     text = " ".join(query)
-    out = sys.stdout
     with cli_errors(), open_index(index_dir) as ix:
         if explain:
             click.echo(ix.explain(text), err=True)
         if as_json and facets:  # only the counts are printed: no need to rank the hits
             counts = ix.facets(text, since=since, until=until, sources=sources, fold=not no_fold, new=new)
         else:
-            hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources,
-                             sort=sort, fold=not no_fold, facets=facets, new=new)
-    if as_json and facets:
-        write_ndjson([counts.to_dict()], out)
-        if not counts.total:
-            click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
-            sys.exit(EXIT_NO_HITS)
-        return
-    if as_json:
-        write_ndjson((h.to_dict() for h in hits), out)
-    else:
-        render_hits(hits, out, color=use_color(color, out), width=_width())
-        if hits.total > len(hits) + offset and len(hits):
-            click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
-        if facets and hits.total:
-            from .chart import render_facets
-
-            render_facets(hits.facets, out, width=_width())
-    if not hits.total:
+            hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
+                             fold=not no_fold, facets=facets, new=new, **_match_options(match_any, min_match))
+            _print_hits(hits, as_json=as_json, color=color, what=f"for {printable(text)}", facets=facets)
+            return
+    write_ndjson([counts.to_dict()], sys.stdout)
+    if not counts.total:
         click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
-        sys.exit(EXIT_NO_HITS)
-    if not len(hits):
-        click.echo(f"zhsearch: {hits.total} hits, none after offset {offset}", err=True)
         sys.exit(EXIT_NO_HITS)
 
 
@@ -164,6 +163,95 @@ def timeline_command(query, index_dir, by, as_json, since, until, sources, new, 
         render_timeline(periods, out, color=use_color(color, out), width=_width())
     if not any(p.count for p in periods):
         click.echo(f"zhsearch: no hits for {printable(text)}", err=True)
+        sys.exit(EXIT_NO_HITS)
+
+
+@main.command("similar")
+@click.argument("source", required=False, metavar="URL|-")
+@click.option("--text", metavar="TEXT", help="Find the stories this text is about (instead of URL or -).")
+@index_option
+@results_options
+@click.option("--days", type=click.FloatRange(min=0), metavar="N",
+              help="Only articles published within N days of the article at URL.")
+@click.option("--explain", is_flag=True, help="Print the words chosen from the source, then search.")
+def similar_command(source, text, index_dir, limit, offset, as_json, since, until, sources, new, no_fold, color, days,
+                    explain):
+    """Articles about the same story as the indexed article at URL, or as a text read from
+    standard input (`-`) or given with --text: best first, never the article itself or its copies.
+
+    Exit codes: 0 hits found, 1 no hits or no article at URL, 2 an empty, binary or wordless
+    text, a missing or unreadable index, a usage error.
+    """
+    from . import open_index
+
+    if (source is None) == (text is None):
+        raise click.UsageError("give one of URL, - (a text on standard input) or --text TEXT")
+    if source == "-":
+        text = _read_text(sys.stdin.buffer)
+    with cli_errors(), open_index(index_dir) as ix:
+        hits = ix.similar(source if text is None else text, limit=limit, offset=offset, days=days, since=since,
+                          until=until, sources=sources, fold=not no_fold, new=new)
+        if explain:
+            click.echo(f"words: {hits.query}", err=True)
+        what = f"like {printable(source)}" if text is None else "like the text"
+        _print_hits(hits, as_json=as_json, color=color, what=what)
+
+
+def _read_text(stream) -> str:
+    """UTF-8 text from a byte stream, at most MAX_TEXT_CHARS characters (a warning when cut)."""
+    import codecs
+
+    from .similar import MAX_TEXT_CHARS
+
+    limit = 4 * MAX_TEXT_CHARS  # bytes enough for MAX_TEXT_CHARS characters of any kind
+    data = stream.read(limit + 1)
+    try:
+        # not final: the read may end inside a character
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(data[:limit], final=len(data) <= limit)
+    except UnicodeDecodeError:
+        raise CliError("standard input is not UTF-8 text") from None
+    if "\0" in text:
+        raise CliError("standard input is binary, not text")
+    if len(data) > limit or len(text) > MAX_TEXT_CHARS:
+        click.echo(f"zhsearch: warning: the text is longer than {MAX_TEXT_CHARS:,} characters; "
+                   f"the first {MAX_TEXT_CHARS:,} are used", err=True)
+    return text[:MAX_TEXT_CHARS]
+
+
+def _match_options(match_any: bool, min_match: float | None) -> dict:
+    if not match_any and min_match is None:
+        return {}
+    return {"match": "any"} if min_match is None else {"match": "any", "min_match": min_match}
+
+
+def _print_hits(hits, *, as_json: bool, color: str, what: str, facets: bool = False) -> None:
+    """Print each hit as it is made (inside the Index's `with`: `-n 0` streams), then exit 1
+    when there was none to print."""
+    from .render import render_hits, use_color, write_ndjson
+
+    out = sys.stdout
+    try:
+        if as_json:
+            write_ndjson((h.to_dict() for h in hits), out)
+        else:
+            render_hits(hits, out, color=use_color(color, out), width=_width())
+        out.flush()
+    except BrokenPipeError:
+        # The reader left (`zhsearch search … -n 0 | head -1`) with what it wanted: not an error
+        # (click would exit 1, our "no hits"). Point stdout at nothing so the final flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    if not as_json and hits.total > len(hits) + hits.offset and len(hits):
+        click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
+    if facets and not as_json and hits.total:
+        from .chart import render_facets
+
+        render_facets(hits.facets, out, width=_width())
+    if not hits.total:
+        click.echo(f"zhsearch: no hits {what}", err=True)
+        sys.exit(EXIT_NO_HITS)
+    if not len(hits):
+        click.echo(f"zhsearch: {hits.total} hits, none after offset {hits.offset}", err=True)
         sys.exit(EXIT_NO_HITS)
 
 

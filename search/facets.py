@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from .results import prepared
+from .results import snapshot_postings
 from .values import Facets, Period
 
 BY = ("day", "week", "month", "year")
@@ -42,7 +42,7 @@ def _columns(searcher, cache: dict) -> _Columns:
     found = cache.get("facets")
     if found is not None:
         return found
-    postings = prepared(searcher, cache)
+    postings = snapshot_postings(searcher, cache)
     reader = searcher.reader()
     size = postings.size
     names: list[str] = []

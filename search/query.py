@@ -288,11 +288,13 @@ class _Parser:
         raise QuerySyntaxError("unbalanced parenthesis", self.group[2] if self.group else pos)
 
 
-def parse(q: str) -> Node:
-    """Parse a query into its AST; raises QuerySyntaxError naming the offending position."""
-    if len(q) > MAX_QUERY_CHARS:
+def parse(q: str, max_chars: int = MAX_QUERY_CHARS) -> Node:
+    """Parse a query into its AST; raises QuerySyntaxError naming the offending position.
+
+    `max_chars`: a caller that bounds the work otherwise (`--any`) may allow longer queries."""
+    if len(q) > max_chars:
         raise QuerySyntaxError(
-            f"query too long ({len(q)} characters; at most {MAX_QUERY_CHARS})", MAX_QUERY_CHARS)
+            f"query too long ({len(q)} characters; at most {max_chars})", max_chars)
     q = q.translate(_CONTROLS)
     if not q.strip():
         raise QuerySyntaxError("empty query", 0)

@@ -10,7 +10,7 @@ import os
 import unicodedata
 from datetime import datetime
 from urllib.parse import unquote
-from typing import IO, Iterable, Sequence
+from typing import IO, Iterable, Sequence, Sized
 
 import orjson
 
@@ -87,12 +87,15 @@ def wrap(text: str, width: int, spans: Sequence[tuple[int, int]] = ()) -> list[t
     return out
 
 
-def render_hits(hits, stream: IO[str], *, color: bool, width: int = 100) -> None:
-    """Rank, title, date · outlet · URL, and the snippet, indented under the title."""
-    hits = list(hits)
-    if not hits:
+def render_hits(hits: Sized, stream: IO[str], *, color: bool, width: int = 100) -> None:
+    """Rank, title, date · outlet · URL, and the snippet, indented under the title.
+
+    Each hit is written as it is iterated (a lazy `Hits` makes it then), so a long list streams."""
+    if not len(hits):
         return
-    rank_w = len(str(hits[-1].rank)) + 2
+    # a Hits page's ranks run on from its offset; a plain list is read whole
+    last_rank = hits.offset + len(hits) if hasattr(hits, "offset") else max(h.rank for h in hits)
+    rank_w = len(str(last_rank)) + 2
     indent = " " * rank_w
     text_w = max(20, width - rank_w)
     for hit in hits:

@@ -10,10 +10,12 @@ import numpy as np
 
 from indexer.codec.chars import CharsReader, segment_path
 from indexer.codec.w3 import live, numbers
+from indexer.errors import IndexClosed
 from indexer.schema import originals, published_keys, stored_published, texts
 
 from . import query as ql
-from .values import Hit, Hits
+from .anymatch import match_any
+from .values import Hit, Hits, Marks
 from .postings import Postings
 from .ranking import add_recency, evaluate, first_by_keys, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
@@ -42,8 +44,8 @@ def _snapshot(reader, folder: str) -> dict:
     }
 
 
-def prepared(searcher, cache: dict) -> Postings:
-    """The snapshot's Postings, with `cache` filled for it (see _snapshot)."""
+def snapshot_postings(searcher, cache: dict) -> Postings:
+    """A query's posting lists, with `cache` filled for the searcher's snapshot (see _snapshot)."""
     reader = searcher.reader()
     if "live" not in cache:
         cache.update(_snapshot(reader, cache["folder"]))
@@ -145,11 +147,16 @@ class Matches:
     leaves: dict
 
 
-def match(searcher, cache: dict, tree: ql.Node, filters: Filters) -> Matches:
+def match(searcher, cache: dict, tree: ql.Node, filters: Filters, *, min_match: float | None = None,
+          exclude: int | None = None, postings: Postings | None = None) -> Matches:
     """Evaluate `tree` once over the live documents `filters` allow.
 
-    `cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
-    postings = prepared(searcher, cache)
+    `cache` lives as long as the searcher's snapshot: what every query of it would recompute.
+    `min_match`: the tree is anymatch.relax()ed and a match needs only that fraction of its
+    top-level parts. `exclude`: a docnum whose story (it and its copies) is left out.
+    `postings`: this query's, when the caller has read some already (snapshot_postings)."""
+    if postings is None:
+        postings = snapshot_postings(searcher, cache)
     leaves = prepare(tree)
     universe = cache["live"]
     allowed = _filter(postings, cache["date"], filters.since, filters.until, filters.sources)
@@ -157,13 +164,25 @@ def match(searcher, cache: dict, tree: ql.Node, filters: Filters) -> Matches:
         universe = universe & allowed
     if filters.new is not None:
         universe = universe & filters.new
-    docs = evaluate(cache["texts"], cache["raw"], postings, tree, leaves, universe)
+    if exclude is not None:
+        story = cache["story"]
+        universe = universe & (story != story[exclude])
+    if min_match is None:
+        docs = evaluate(cache["texts"], cache["raw"], postings, tree, leaves, universe)
+    else:
+        docs = match_any(cache["texts"], cache["raw"], postings, tree, leaves, universe, min_match)
     return Matches(postings, docs, np.flatnonzero(docs), leaves)
 
 
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
-               limit, offset, filters: Filters, sort, fold, facets: bool = False) -> Hits:
-    m = match(searcher, cache, tree, filters)
+               limit, offset, filters: Filters, sort, fold, facets: bool = False,
+               min_match: float | None = None, exclude: int | None = None,
+               postings: Postings | None = None, rescore=None) -> Hits:
+    """The page of hits (made as they are read) of `tree`; see match() for the matching options.
+
+    `rescore(score, docs, date)`: adjusts the relevance scores in place before the page is cut.
+    `facets`: count the whole result by outlet and month (Hits.facets)."""
+    m = match(searcher, cache, tree, filters, min_match=min_match, exclude=exclude, postings=postings)
     postings, docs, ids = m.postings, m.docs, m.ids
     date, story = cache["date"], cache["story"]
     text_of = cache["texts"]
@@ -174,6 +193,8 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     else:
         score = rank(text_of, postings, docs, positive)
         add_recency(score, docs, date)
+        if rescore is not None:
+            rescore(score, docs, date)
     page, copies = _page(Order(ids, score, date), story if fold else None, offset, limit)
     if score is None:  # the date order needs no scores: score only what is shown
         shown = np.zeros(postings.size, dtype=bool)
@@ -187,15 +208,20 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
         total = len(ids)
     needles = _needles(positive)
     url = cache["url"]
-    hits = [_hit(searcher, text_of, d, offset + i + 1, float(score[d]), needles, [url[c] for c in copies.get(d, [])])
-            for i, d in enumerate(page)]
+
+    def make(i: int, d: int) -> Hit:
+        if searcher.is_closed:
+            raise IndexClosed("these hits' Index was closed or refreshed before they were all made; "
+                              "iterate them while it is open")
+        return _hit(searcher, text_of, d, offset + i + 1, float(score[d]), needles,
+                    [url[c] for c in copies.get(d, [])])
+
     counts = None
     if facets:
         from .facets import count_facets
 
         counts = count_facets(searcher, cache, ids, fold)
-    return Hits(total=total, hits=hits, query=text, offset=offset, facets=counts)
-
+    return Hits(total=total, query=text, offset=offset, page=page, make=make, facets=counts)
 
 def _needles(positive) -> list[str]:
     """What snippets highlight: each run literally, and its words (longest wins in find_spans)."""
@@ -208,10 +234,15 @@ def _needles(positive) -> list[str]:
 
 
 def _hit(searcher, text_of, docnum: int, rank: int, score: float, needles: list[str], duplicates: list[str]) -> Hit:
+    """The hit, its snippet to be made from the text read here when first asked for."""
     doc = searcher.stored_fields(docnum)
     own = originals(doc, text_of(docnum))
-    snippet = make_snippet(own["lead"], own["body"], needles)
     title = own["title"]
+
+    def marks() -> Marks:
+        snippet = make_snippet(own["lead"], own["body"], needles)
+        return Marks(snippet.text, [tuple(s) for s in snippet.highlights], find_spans(title, needles))
+
     return Hit(
         rank=rank,
         url=doc["url"],
@@ -220,11 +251,8 @@ def _hit(searcher, text_of, docnum: int, rank: int, score: float, needles: list[
         source=doc.get("source", ""),
         path=doc.get("path", ""),
         score=round(float(score), 4),
-        snippet=snippet.text,
-        highlights=[tuple(s) for s in snippet.highlights],
-        title_highlights=find_spans(title, needles),
         duplicates=duplicates,
+        marks=marks,
     )
 
-
-__all__ = ["Filters", "Matches", "match", "run_search"]
+__all__ = ["Filters", "Matches", "match", "run_search", "snapshot_postings"]
