@@ -6,7 +6,10 @@ Imports of Whoosh and jieba are deferred into the commands, so `--help` and
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import sys
 
 import click
@@ -21,10 +24,53 @@ def json_option(func):
 
 
 def _width() -> int:
-    return min(shutil.get_terminal_size((100, 24)).columns, 110)
+    """Columns for human output: $COLUMNS when set (also when piped), else the terminal's, else 100."""
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _die_of_sigpipe() -> None:
+    """End as grep does when its reader goes away: killed by SIGPIPE (the shell says 141).
+
+    Python ignores SIGPIPE, so a closed pipe surfaces as BrokenPipeError, which click would turn
+    into exit 1, the "no hits" code. Restoring the default action only here, not at start-up,
+    leaves a program that calls `main` in-process (CliRunner) with Python's own handling.
+    """
+    # Nothing may be flushed to the closed pipe at exit if the signal were somehow blocked.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(128 + signal.SIGPIPE)
+
+
+@contextlib.contextmanager
+def _ends_quietly_on_closed_pipe():
+    try:
+        try:
+            yield
+        finally:
+            # Output still buffered would meet a closed pipe only at interpreter exit,
+            # as an "Exception ignored" message and status 120.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _die_of_sigpipe()
 
 
 class _Group(click.Group):
+    # Both places where click writes or runs a command: make_context prints --help and
+    # --version, invoke runs the subcommands (their own --help included).
+    def make_context(self, *args, **kwargs):
+        with _ends_quietly_on_closed_pipe():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _ends_quietly_on_closed_pipe():
+            return super().invoke(ctx)
+
     def main(self, *args, **kwargs):
         # click turns Ctrl-C outside a command's own handler into "Aborted!" and exit 1.
         try:

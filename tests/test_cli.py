@@ -340,8 +340,8 @@ def test_dates_local_in_human_output_utc_in_json(seed_index):
     assert rc == 0 and json_lines(out)[0]["published"] == "2023-11-09T10:15:01+00:00"
 
 
-def test_human_output_is_aligned_and_fits_the_terminal(pool_index):
-    r = run("search", "香港", "国安法", "--index", pool_index[0], "-n", "12", env={"COLUMNS": "60"})
+def test_human_output_is_aligned_and_fits_the_terminal(corpus_index):
+    r = run("search", "香港", "国安法", "--index", corpus_index, "-n", "12", env={"COLUMNS": "60"})
     assert r.exit_code == 0
     blocks = [b for b in r.stdout.split("\n\n") if b.strip()]
     assert len(blocks) == 12

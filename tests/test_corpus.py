@@ -9,9 +9,8 @@ import pytest
 from bench.voa_corpus import names_wire_service, selection
 from indexer.reader import parse_article
 
-from .conftest import POOL, ROOT, SEED
+from .conftest import CORPUS, POOL, SEED
 
-CORPUS = ROOT / "corpus"
 # The check the project's pre-stop hook makes on every committed corpus file.
 ALLOWED_TITLE_LINE = re.compile(
     rb"^\[.*\]\(https?://(www\.voachinese\.com|www\.rfi\.fr/cn/[^)]*/20231109-)", re.M)
