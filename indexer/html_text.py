@@ -130,7 +130,7 @@ _FURNITURE_LINE = re.compile(
     r"|[=\-—–_*~]{3,}"
     # newer layouts: relative times, image credits, promotion skip links and their ends,
     # related-link labels, feedx addresses, BBC's copyright line, author biographies
-    r"|(?:%s)|(?:图像|圖像|图片|圖片)来源[，,:：].{0,60}|圖[像片]來源[，,:：].{0,60}|Image (?:source|caption)[,，:：].{0,60}"
+    r"|(?:%s)|[图圖][像片][来來]源[，,:：].{0,60}|Image (?:source|caption)[,，:：].{0,60}"
     r"|(?:Skip|跳过|跳過).{0,60}(?:continue reading|继续阅读|繼續閱讀)|End of (?:podcasts?|newsletter)s?"
     r"|(?:相关|相關)(?:报道|報導|阅读|閱讀|新闻|新聞|内容|內容|话题|話題|文章)\s*[:：]?|(?:延伸|推荐|推薦)(?:阅读|閱讀)\s*[:：]?"
     r"|(?:https?://)?(?:www\.)?feedx\.[a-z]+/?|©\s*\d{4}\s*BBC\b.*"
