@@ -8,6 +8,7 @@ import pytest
 
 from bench.voa_corpus import names_wire_service, selection
 from indexer.reader import parse_article
+from indexer.walk import DEFAULT_PATTERNS, walk_corpus
 
 from .conftest import CORPUS, POOL, SEED
 
@@ -29,6 +30,17 @@ def test_every_corpus_file_is_the_seed_or_a_voa_article():
         article = parse_article(data, path.name)
         assert article.source == ("RFI" if path == SEED else "VOA"), path.name
         assert article.body, path.name
+
+
+def test_the_corpus_readme_is_not_read_as_an_article(tmp_path):
+    warnings = []
+    found = walk_corpus([CORPUS], DEFAULT_PATTERNS, lambda path, reason: warnings.append((path, reason)))
+    assert warnings == []
+    assert sorted(found) == [p.name for p in corpus_articles()]
+    (tmp_path / "sub").mkdir()
+    for name in ("README.md", "readme.txt", "sub/Readme.md", "README-notes.md", "a.md"):
+        (tmp_path / name).write_text("x")
+    assert sorted(walk_corpus([tmp_path], DEFAULT_PATTERNS, lambda *a: None)) == ["README-notes.md", "a.md"]
 
 
 def test_no_voa_file_names_a_news_agency():
