@@ -57,6 +57,15 @@ def corpus_index(tmp_path_factory) -> Path:
     return index_dir
 
 
+@pytest.fixture(scope="session")
+def corpus_ix(corpus_index):
+    import search
+
+    ix = search.open_index(corpus_index)
+    yield ix
+    ix.close()
+
+
 @pytest.fixture
 def seed_corpus(tmp_path) -> Path:
     corpus = tmp_path / "corpus"
