@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/zhsearch index corpus/ --index index/
-	$(BIN)/zhsearch search --index index/ 卡塔尔 人质
+	$(BIN)/zhsearch search --index index/ 新冠 疫苗 -n 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -59,7 +59,8 @@ from operator import itemgetter
 
 from whoosh.analysis import Token, Tokenizer
 
-ANALYSIS_VERSION: int = 3  # 2: OpenCC t2s folding, user dictionaries; 3: every Han character a `chars` term
+ANALYSIS_VERSION: int = 4  # 2: OpenCC t2s folding, user dictionaries; 3: every Han character a `chars` term;
+# 4: the reader drops the furniture of newer layouts (credits, relative times, …), so indexed text changed
 
 # Unicode Script=Han, as ranges (Python's re has no \p{Han}): radicals, 々, 〇,
 # Hangzhou numerals, ideographs (BMP, Ext A, compatibility, planes 2 and 3).

@@ -18,6 +18,12 @@ Decisions:
   (optionally behind a "相关报道"-style label), DW's "相关图集" gallery, promo divs, ads, feedx
   and CDT footers, the AFP copyright line, DW sign-offs (and anything after them), DW
   disclaimers and NYT newsletter plugs, separator lines.
+* Furniture of the archiver's 2022-2025 layouts, wherever an outlet adds it: ``<time>`` lines
+  and relative times ("26 分钟前"), image credits ("图像来源，EPA"), bylines given as lists,
+  promotions behind a "Skip … and continue reading" link (up to the link's target), staff
+  credits (记者：… 责编：… 网编：…), author biographies ("…点击查看更多关于他的信息。"),
+  translator and other one-role credits closing the body (翻译：…), feedx links under any of
+  its domains, and CDT's "CDT 档案卡" card (its 标题/作者/来源 lines are metadata).
 """
 
 from __future__ import annotations
@@ -71,7 +77,8 @@ _META_DIV = re.compile(
 )
 # Footers that always end the item: everything from them on is dropped.
 _FOOTERS = (
-    re.compile(r"<hr[^<>]*>\s*<div>\s*获取更多RSS"),  # feedx
+    # feedx, by its text or by a link to any of its domains (feedx.net, .xyz, .best, …)
+    re.compile(r"<hr[^<>]*>\s*<div>\s*(?:获取更多RSS|<a\s[^<>]*href=\"?https?://(?:www\.)?feedx\.)", re.I),
     re.compile(r"<hr[^<>]*>\s*<p>\s*<small>\s*(?:&copy;|©)"),  # CDT permalink/tags/Better Feed
 )
 _FURNITURE = ", ".join(
@@ -90,17 +97,52 @@ _FURNITURE = ", ".join(
         ".wp-embedded-content",
         # FT, Reuters
         ".o-ads, .StandardArticleBody_trustBadgeContainer, .Image_expand-button",
+        # feedx's own links, wherever they stand
+        "a[href*='//feedx.'], a[href*='.feedx.']",
     ]
 )
+# "Skip podcast promotion and continue reading": everything from the link to its target
+# (BBC's <… id="end-of-podcasts">, with its short "End of podcasts" text) is a promotion.
+_SKIP_LINK = re.compile(r"<a\s[^<>]*href=[\"']?#([\w-]+)[^<>]*>\s*(?:Skip|跳过|跳過)[^<]*</a>", re.I)
+_RELATIVE_TIME = (r"(?:\d{1,3}|[一二两兩三四五六七八九十几幾]{1,3})\s*"
+                  r"(?:秒钟?|秒鐘|分钟|分鐘|小时|小時|个?钟头|個?鐘頭|天|日|周|週|星期|个?月|個?月|年)前|刚刚|剛剛")
+# A relative time; a <time> line with a dateTime attribute is furniture whatever it says, one
+# without keeps its text unless relative (BBC's timelines label their items with <time>).
+_TIME_ONLY = re.compile(r"^(?:%s)$" % _RELATIVE_TIME)
+# A list whose items are a byline ("作者, 张三", "Role, BBC中文", "报道地点, 台北").
+_BYLINE_ITEM = re.compile(
+    r"^(?:作者|記者|记者|撰文|撰稿|Author|By|Role|职务|職務|职位|職位|报道地点|報道地點|Reporting from)\s*[,，:：]", re.I)
+# CDT's card: a spoiler titled "CDT 档案卡" whose content is the post's metadata.
+_CARD_TITLE = re.compile(r"^CDT\s*(?:档案卡|檔案卡)$")
+_CARD_FIELD = re.compile(r"^(?:标题|標題|作者|来源|來源|发表日期|發表日期|主题归类|主題歸類|CDS收藏|版权说明|版權說明|原文)[：:]")
+# Roles of staff credits. A line of them that names an editor (责编, 网编) is a credit line
+# wherever it stands; a single role ("翻译：Koney Bai") only where it closes the body, since
+# "记者：…" also opens the questions of an interview.
+_ROLE = (r"记者|記者|责编|責編|责任编辑|責任編輯|编辑|編輯|网编|網編|撰稿|撰文|采访|採訪|编译|編譯|"
+         r"翻译|翻譯|译者|譯者|摄影|攝影|制作|製作|校对|校對")
+_EDITOR_CREDIT = re.compile(r"^[（(]?[^。！？!?]{0,40}?(?:责编|責編|责任编辑|責任編輯|网编|網編)\s*[：:][^。！？!?]{0,80}$")
+_CLOSING_CREDIT = re.compile(r"^[（(]?(?:%s)\s*[：:][^。！？!?：:]{1,40}[）)]?$" % _ROLE)
 # Whole lines that are furniture wherever they turn up (fallbacks for the structural removals).
 _FURNITURE_LINE = re.compile(
     r"^(?:分享\s*[:：]?|获取更多RSS.*|Feed enhanced by.*|©\s*\d{4}\s*AFP|相关阅读\s*[:：]?"
     r"|（欢迎点击此处订阅.*|感谢阅读今天的简报.*|点击查看本文英文版。?"
     r"|德国之声致力于为您提供客观中立的新闻报[道导].*|摘[编译]自其[他它]媒体.{0,6}不代表德国之声.*"
-    r"|[=\-—–_*~]{3,})$"
+    r"|[=\-—–_*~]{3,}"
+    # newer layouts: relative times, image credits, promotion skip links and their ends,
+    # related-link labels, feedx addresses, BBC's copyright line, author biographies
+    r"|(?:%s)|[图圖][像片][来來]源[，,:：].{0,60}|Image (?:source|caption)[,，:：].{0,60}"
+    r"|(?:Skip|跳过|跳過).{0,60}(?:continue reading|继续阅读|繼續閱讀)|End of (?:podcasts?|newsletter)s?"
+    r"|(?:相关|相關)(?:报道|報導|阅读|閱讀|新闻|新聞|内容|內容|话题|話題|文章)\s*[:：]?|(?:延伸|推荐|推薦)(?:阅读|閱讀)\s*[:：]?"
+    r"|(?:https?://)?(?:www\.)?feedx\.[a-z]+/?|©\s*\d{4}\s*BBC\b.*"
+    r"|.*(?:点击|點擊)查看更多(?:关于|關於).{1,8}的(?:信息|資訊)。?)$" % _RELATIVE_TIME
 )
 # Text around the links of a paragraph that only points to other articles.
-_LINK_LABEL = re.compile(r"^(?:相关报道|相关阅读|相关新闻|延伸阅读|更多阅读|其它繁體|其它)?[\s:：/|｜]*$")
+_LINK_LABEL = re.compile(
+    r"^(?:相关报道|相关阅读|相关新闻|相关内容|相關報導|相關閱讀|相關新聞|相關內容|延伸阅读|延伸閱讀|推荐阅读|推薦閱讀"
+    r"|更多阅读|其它繁體|其它)?[\s:：/|｜]*$")
+# A list of links may also give each one a number or a date ("文章一 2024年7月1日"); a paragraph
+# may not: "6月23日，<a>…的声明：</a>" introduces a quotation.
+_LIST_LINK_REST = re.compile(r"^[\s:：/|｜\d年月日.,，、-]*$")
 # DW sign-offs; what follows them is DW's related gallery, not the article.
 _SIGN_OFF = re.compile(r"^DW中文有|德国之声版权声明")
 # Controls and zero-width characters that only confuse tokenisers.
@@ -124,14 +166,21 @@ def normalize_space(text: str) -> str:
 
 def _clean_lines(text: str) -> list[str]:
     lines = []
+    in_card = False
     text = _SPACES_IN_LINE.sub(" ", _INVISIBLE.sub("", text))
     for raw in text.split("\n"):
         line = raw.strip()
-        if not line or _FURNITURE_LINE.match(line):
+        if not line:
+            continue
+        # a card whose markup was lost: its title line, then its field lines
+        in_card = bool(_CARD_TITLE.match(line)) or (in_card and bool(_CARD_FIELD.match(line)))
+        if in_card or _FURNITURE_LINE.match(line) or _EDITOR_CREDIT.match(line):
             continue
         if _SIGN_OFF.search(line):
             break
         lines.append(line)
+    while lines and _CLOSING_CREDIT.match(lines[-1]):
+        lines.pop()
     return lines
 
 
@@ -177,7 +226,38 @@ def _is_link_only(node) -> bool:
     rest = node.text()
     for a in links:
         rest = rest.replace(a.text(), "", 1)
-    return bool(_LINK_LABEL.match(rest))
+    return bool(_LINK_LABEL.match(rest) or node.tag in ("ul", "ol") and _LIST_LINK_REST.match(rest))
+
+
+def _cut_skipped_promotions(html: str) -> str:
+    """Cut from each "Skip … and continue reading" link to the element it skips to."""
+    while m := _SKIP_LINK.search(html):
+        target = re.compile(r"<(\w+)[^<>]*\sid=[\"']?%s[\"'\s>][^<>]*>?(?:[^<]{0,80}</\1>)?" % re.escape(m.group(1)))
+        end = target.search(html, m.end())
+        html = html[: m.start()] + html[end.end() if end else m.end() :]
+    return html
+
+
+def _remove_layout_furniture(body) -> None:
+    """Furniture of the newer layouts that only the DOM shows: <time> lines, byline lists, CDT's card."""
+    for node in body.css("time"):
+        text = normalize_space(node.text())
+        parent = node.parent
+        alone = parent is None or normalize_space(parent.text()) == text
+        if alone and (not text or "datetime" in node.attributes or _TIME_ONLY.match(text)):
+            node.decompose()
+    for node in body.css("ul, ol"):
+        items = [normalize_space(li.text()) for li in node.css("li")]
+        if items and all(len(t) <= 60 for t in items) and any(_BYLINE_ITEM.match(t) for t in items):
+            node.decompose()
+    for node in body.css(".su-spoiler-title, [role=button]"):
+        if _CARD_TITLE.match(normalize_space(node.text())):
+            content = node.next
+            while content is not None and content.tag == "-text" and not content.text_content.strip():
+                content = content.next
+            if content is not None and "su-spoiler-content" in (content.attributes.get("class") or ""):
+                content.decompose()
+            node.decompose()
 
 
 def _remove_dw_gallery(body) -> None:
@@ -236,7 +316,7 @@ def extract(html: str, source: str) -> Extracted:
         m = footer.search(html)
         if m:
             html = html[: m.start()]
-    html = _SQUASHED.sub(r"<\1 ", html)
+    html = _cut_skipped_promotions(_SQUASHED.sub(r"<\1 ", html))
     if _too_complex(html):
         out.warnings.append("HTML nested too deeply to parse: tags stripped instead")
         out.body = "\n".join(_clean_lines(_strip_tags(html)))
@@ -247,6 +327,7 @@ def extract(html: str, source: str) -> Extracted:
         return out
     for node in body.css(_FURNITURE):
         node.decompose()
+    _remove_layout_furniture(body)
     for node in body.css("ul:has(a), ol:has(a), p:has(a)"):
         if _is_link_only(node):
             node.decompose()

@@ -12,6 +12,9 @@ from typing import Callable, Iterable
 from .errors import CorpusNotFound
 
 DEFAULT_PATTERNS = ("*.md", "*.txt")
+# A folder's README describes the folder (corpus/README.md says where the demo articles come
+# from); it is never an article, and reading it as one gave a warning on every run.
+README_NAMES = frozenset({"readme.md", "readme.txt"})
 
 Warn = Callable[[str, str], None]
 
@@ -27,8 +30,8 @@ class CorpusFile:
 def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> dict[str, CorpusFile]:
     """Every article file below `dirs`, by relative path.
 
-    Hidden files and folders (editor swap and lock files, .git) are passed over,
-    and so are names that match none of `patterns`. Directory symlinks are not
+    Hidden files and folders (editor swap and lock files, .git) and README.md / README.txt
+    are passed over, and so are names that match none of `patterns`. Directory symlinks are not
     followed, so a symlink loop cannot trap the walk.
     """
     patterns = tuple(patterns)
@@ -40,7 +43,8 @@ def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> di
         for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: warn(e.filename or str(root), _why(e))):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
-                if name.startswith(".") or not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                if (name.startswith(".") or name.lower() in README_NAMES
+                        or not any(fnmatch.fnmatchcase(name, p) for p in patterns)):
                     continue
                 abspath = os.path.join(dirpath, name)
                 rel = Path(os.path.relpath(abspath, root)).as_posix()

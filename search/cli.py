@@ -6,8 +6,10 @@ Imports of Whoosh and jieba are deferred into the commands, so `--help` and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import sys
 
 import click
@@ -44,10 +46,53 @@ def color_option(func):
 
 
 def _width() -> int:
-    return min(shutil.get_terminal_size((100, 24)).columns, 110)
+    """Columns for human output: $COLUMNS when set (also when piped), else the terminal's, else 100."""
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _die_of_sigpipe() -> None:
+    """End as grep does when its reader goes away: killed by SIGPIPE (the shell says 141).
+
+    Python ignores SIGPIPE, so a closed pipe surfaces as BrokenPipeError, which click would turn
+    into exit 1, the "no hits" code. Restoring the default action only here, not at start-up,
+    leaves a program that calls `main` in-process (CliRunner) with Python's own handling.
+    """
+    # Nothing may be flushed to the closed pipe at exit if the signal were somehow blocked.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(128 + signal.SIGPIPE)
+
+
+@contextlib.contextmanager
+def _ends_quietly_on_closed_pipe():
+    try:
+        try:
+            yield
+        finally:
+            # Output still buffered would meet a closed pipe only at interpreter exit,
+            # as an "Exception ignored" message and status 120.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _die_of_sigpipe()
 
 
 class _Group(click.Group):
+    # Both places where click writes or runs a command: make_context prints --help and
+    # --version, invoke runs the subcommands (their own --help included).
+    def make_context(self, *args, **kwargs):
+        with _ends_quietly_on_closed_pipe():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _ends_quietly_on_closed_pipe():
+            return super().invoke(ctx)
+
     def main(self, *args, **kwargs):
         # click turns Ctrl-C outside a command's own handler into "Aborted!" and exit 1.
         try:
@@ -230,17 +275,12 @@ def _print_hits(hits, *, as_json: bool, color: str, what: str, facets: bool = Fa
     from .render import render_hits, use_color, write_ndjson
 
     out = sys.stdout
-    try:
-        if as_json:
-            write_ndjson((h.to_dict() for h in hits), out)
-        else:
-            render_hits(hits, out, color=use_color(color, out), width=_width())
-        out.flush()
-    except BrokenPipeError:
-        # The reader left (`zhsearch search … -n 0 | head -1`) with what it wanted: not an error
-        # (click would exit 1, our "no hits"). Point stdout at nothing so the final flush is quiet.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
+    # a reader that leaves (`| head -1`) ends the command by SIGPIPE (_Group.invoke), as grep does
+    if as_json:
+        write_ndjson((h.to_dict() for h in hits), out)
+    else:
+        render_hits(hits, out, color=use_color(color, out), width=_width())
+    out.flush()
     if not as_json and hits.total > len(hits) + hits.offset and len(hits):
         click.echo(f"{hits.offset + 1}-{hits.offset + len(hits)} of {hits.total} hits", err=True)
     if facets and not as_json and hits.total:

@@ -58,32 +58,70 @@ def mark(text: str, spans: Sequence[tuple[int, int]], color: bool, style: str = 
     return "".join(out)
 
 
-def wrap(text: str, width: int, spans: Sequence[tuple[int, int]] = ()) -> list[tuple[str, list[tuple[int, int]]]]:
-    """Cut text into lines of at most `width` columns (CJK counts two), keeping spans per line.
+# Chinese line-breaking rules (GB/T 15834, JIS X 4051's kinsoku): these never start a line...
+_NO_LINE_START = frozenset("，。、；：？！」』）》〉】〕〗〙｝］”’…‥—・·％‰ー～" ",.;:!?)]}%")
+# ...and these never end one.
+_NO_LINE_END = frozenset("「『（《〈【〔〖〘｛［“‘" "([{")
 
-    Latin words are not broken when they fit on a line; Chinese breaks anywhere.
+
+def _latin(ch: str) -> bool:
+    """Part of a Latin word, number or URL: any printable ASCII but the space (so COVID-19, 3.14,
+    2,000, U.S. and https://… hold together), or a full-width letter or digit."""
+    return "!" <= ch <= "~" or ch.isalnum() and 0xFF10 <= ord(ch) <= 0xFF5A
+
+
+def _can_break(text: str, i: int, start: int) -> bool:
+    """May a line that began at `start` end before text[i], with text[i] (not a space) starting the next?"""
+    p = i - 1
+    while p >= start and text[p] == " ":
+        p -= 1
+    if p < start:
+        return False
+    prev, nxt = text[p], text[i]
+    if nxt in _NO_LINE_START or prev in _NO_LINE_END:
+        return False
+    if p < i - 1:  # a space between them
+        return True
+    return not (_latin(prev) and _latin(nxt))
+
+
+def wrap(text: str, width: int, spans: Sequence[tuple[int, int]] = ()) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Cut text into lines of at most `width` columns (a CJK character counts two), keeping spans per line.
+
+    Breaks follow Chinese rules: no line starts with closing punctuation (，。」）…) nor ends with
+    opening punctuation (「（《), and a Latin word or number is never split, unless one such unit
+    is wider than a whole line (a long URL): then it is cut at the width. Spaces at a break
+    are dropped.
     """
-    lines: list[tuple[str, list[tuple[int, int]]]] = []
-    start, col, last_space = 0, 0, -1
-    i = 0
-    while i < len(text):
-        w = char_width(text[i])
-        if text[i] == " ":
-            last_space = i
-        if col + w > width and i > start:
-            cut = last_space + 1 if last_space > start and i - last_space < width // 2 and text[i].isascii() else i
-            lines.append((start, cut))
-            start, col, last_space = cut, display_width(text[cut:i]), -1
-        col += w
+    bounds: list[tuple[int, int]] = []
+    start = col = i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        w = char_width(ch)
+        if ch != " " and col + w > width and i > start:
+            cut = next((b for b in range(i, start, -1) if text[b] != " " and _can_break(text, b, start)), i)
+            end = cut
+            while end > start and text[end - 1] == " ":
+                end -= 1
+            bounds.append((start, end))
+            start = cut
+            col = display_width(text[start:i])
+            continue
+        if ch == " " and i == start:
+            start += 1  # a line never starts with a space
+        else:
+            col += w
         i += 1
-    if start < len(text) or not lines:
-        lines.append((start, len(text)))
+    end = n
+    while end > start and text[end - 1] == " ":
+        end -= 1
+    if end > start or not bounds:
+        bounds.append((start, end))
     out = []
-    for a, b in lines:
+    for a, b in bounds:
         local = [(max(s, a) - a, min(e, b) - a) for s, e in spans if s < b and e > a]
-        segment = text[a:b]
-        stripped = segment.rstrip(" ")
-        out.append((stripped, [(s, min(e, len(stripped))) for s, e in local if s < len(stripped)]))
+        out.append((text[a:b], local))
     return out
 
 

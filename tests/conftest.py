@@ -12,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED") or ROOT.parent / "shared")
 POOL = SHARED / "corpus-pool" / "articles"
-SEED = ROOT / "corpus" / "000_ce5ff053ee2986c6.txt"
+CORPUS = ROOT / "corpus"  # the shipped demo corpus: the seed and VOA's own articles
+SEED = CORPUS / "000_ce5ff053ee2986c6.txt"
 
 
 def pool_files() -> list[Path]:
@@ -42,6 +43,25 @@ def pool_ix(pool_index):
     import search
 
     ix = search.open_index(pool_index[0])
+    yield ix
+    ix.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory) -> Path:
+    """corpus/ indexed once per test run: real articles wherever the pool is absent."""
+    from indexer import update_index
+
+    index_dir = tmp_path_factory.mktemp("corpus") / "index"
+    update_index([CORPUS], index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def corpus_ix(corpus_index):
+    import search
+
+    ix = search.open_index(corpus_index)
     yield ix
     ix.close()
 

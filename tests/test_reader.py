@@ -497,3 +497,144 @@ def test_rfi_site_name_is_cut_from_afp_titles(pool_dir):
     titles = [parse_article(p.read_bytes(), p.name).title for p in sorted((pool_dir / "法广").glob("*.md"))]
     assert not [t for t in titles if "法国国际广播电台" in t and t.endswith("RFI")]
     assert "COVID-19疫情持续发烧 欧股收黑" in titles
+
+
+# ---------------------------------------------------------------- furniture of the 2022-2025 layouts
+# Each test is built from a fragment as the archiver's newer files carry it (issue 17), between
+# two story paragraphs, and checks what else must stay.
+
+
+def body_of(fragment: str, url: str = "https://www.bbc.com/zhongwen/simp/world-1") -> str:
+    html = f"<p>第一段正文。</p>{fragment}<p>最后一段正文。</p>"
+    return parse_article((header(url=url) + html).encode(), "new.md").body
+
+
+def closing(fragment: str, url: str = "https://cn.nytimes.com/asia-pacific/20240707/x/") -> str:
+    """The body of an article that ends with `fragment`."""
+    return parse_article((header(url=url) + f"<p>正文。</p>{fragment}").encode(), "new.md").body
+
+
+STORY = "第一段正文。\n最后一段正文。"
+
+# Furniture between two story paragraphs, by the rule that drops it.
+BETWEEN = {
+    "relative time": [
+        '<div><time dateTime="2024-07-07">26 分钟前</time></div>',
+        '<div><time datetime="2023-01-02T08:00:00Z">2023年1月2日</time></div>',  # any dated <time> line
+        "<div><time>3小时前</time></div>",
+        "<div><span>2 天前</span></div>",
+        "<p>十分钟前</p>",
+        "<div><time>剛剛</time></div>",
+    ],
+    "image credit": [
+        '<p role="text"><span>图像来源，</span><span>EPA</span></p>',
+        '<p role="text"><span>圖像來源，</span><span>Getty Images</span></p>',
+        "<p><b>图片来源：Stephen Shaver/Alamy</b></p>",
+    ],
+    "byline list": [
+        "<ul><li><span>作者,</span><span>黄凯欣</span></li><li><span>Role,</span><span>BBC中文</span></li></ul>",
+        "<ul><li>記者, 張三</li><li>報道地點, 台北</li></ul>",
+        "<ol><li>Author: Jonathan Head</li><li>Reporting from Bangkok</li></ol>",
+    ],
+    "promotion": [
+        '<a href="#end-of-podcasts">Skip podcast promotion and continue reading</a>'
+        '<div><p>播客推荐</p><p>BBC中文播客：每周五更新，听听我们怎么说。</p></div>'
+        '<p id="end-of-podcasts">End of podcasts</p>',
+        '<a href="#end-of-recommendations">Skip 推荐 and continue reading</a>'
+        '<ul><li><a href="/zhongwen/simp/x">推荐文章</a></li></ul><div id="end-of-recommendations"></div>',
+        '<div><a href="#newsletter-end">跳过通讯订阅推广并继续阅读</a><p>订阅我们的电子报，每天一封。</p></div>'
+        '<span id="newsletter-end">通讯订阅推广结束</span>',
+    ],
+    "related links": [
+        '<h2>相关内容</h2><ul><li><a href="/zhongwen/simp/a">文章一</a></li><li><a href="/zhongwen/simp/b">文章二</a></li></ul>',
+        '<p>相關報導：</p><ul><li><a href="/trad/a">文章一</a> 2024年7月1日</li></ul>',
+        '<p><strong>延伸阅读</strong></p><p><a href="/x">另一篇文章</a></p>',
+    ],
+}
+
+
+@pytest.mark.parametrize("kind, fragment", [(k, f) for k, fs in BETWEEN.items() for f in fs])
+def test_newer_layout_furniture_between_paragraphs_is_dropped(kind, fragment):
+    assert body_of(fragment) == STORY
+
+
+def test_times_that_are_text_stay():
+    assert body_of("<p>几个小时前，香港政府宣布实施新规。</p>") == "第一段正文。\n几个小时前，香港政府宣布实施新规。\n最后一段正文。"
+    # a timeline labels its items with <time>, without a machine-readable date: story text
+    timeline = '<p class="timeline__date"><time >1839年</time></p><p>鸦片战争前夕。</p>'
+    assert body_of(timeline) == "第一段正文。\n1839年\n鸦片战争前夕。\n最后一段正文。"
+
+
+def test_a_credit_inside_a_caption_stays():
+    caption = '<div><small style="color: #999;">蓬佩奥参加峰会。（图片来源：美国国务院）</small></div>'
+    assert "蓬佩奥参加峰会。（图片来源：美国国务院）" in body_of(caption).split("\n")
+
+
+def test_a_list_of_story_text_stays():
+    assert body_of("<ul><li>作者认为，这一政策适得其反。</li><li>第二点。</li></ul>").count("\n") == 3
+
+
+def test_a_skip_link_without_its_target_goes_alone():
+    fragment = '<a href="#gone">Skip podcast promotion and continue reading</a><p>中间一段正文。</p>'
+    assert body_of(fragment) == "第一段正文。\n中间一段正文。\n最后一段正文。"
+
+
+@pytest.mark.parametrize("fragment", [
+    "<p>记者：黄春梅    责编：许书婷、何平    网编：洪伟</p>",
+    "<p>（记者：韩洁   责编：申铧   网编：洪伟）</p>",
+    "<p>自由亚洲电台记者家傲华盛顿报道   责编：申铧   网编：洪伟</p>",
+    "<p>記者：黃春梅 責編：許書婷 網編：洪偉</p>",
+])
+def test_staff_credits_are_furniture(fragment):
+    assert closing(fragment, "https://www.rfa.org/mandarin/x.html") == "正文。"
+    assert body_of(fragment, "https://www.rfa.org/mandarin/x.html") == STORY  # also mid-body
+
+
+def test_interview_lines_opened_by_the_reporter_stay():
+    interview = "<p>记者：请问您对此有何看法？</p><p>张先生：这是打压。</p><p>记者：谢谢您接受采访。</p>"
+    assert closing(interview, "https://www.rfa.org/mandarin/x.html") == (
+        "正文。\n记者：请问您对此有何看法？\n张先生：这是打压。\n记者：谢谢您接受采访。")
+
+
+def test_author_biographies_are_furniture():
+    bio = ('<p>尹如民(John Yoon)是时报驻首尔记者，报道朝鲜半岛新闻。<a class="css-1g7m0tk" '
+           'href="https://www.nytimes.com/by/john-yoon">点击查看更多关于他的信息。</a></p>')
+    assert closing(bio) == "正文。"
+    assert closing(bio.replace("他", "她") + bio) == "正文。"  # several authors
+    assert body_of("<p>点击查看更多关于疫苗的报道。</p>") != STORY  # not a biography
+
+
+@pytest.mark.parametrize("fragment", ["<p>翻译：Koney Bai</p>", "<p><i>翻译：奇芳</i></p>", "<p>（撰文：三拾）</p>",
+                                      "<p>翻译：纽约时报中文网</p><p>翻譯：Harry Wong</p>"])
+def test_translator_and_closing_credit_lines_are_furniture(fragment):
+    assert closing(fragment) == "正文。"
+
+
+def test_translator_words_inside_the_story_stay():
+    inside = "<p>他说，翻译：这是一句话。</p><p>翻译：Koney Bai</p><p>翻译工作者协会表示反对。</p>"
+    assert closing(inside) == "正文。\n他说，翻译：这是一句话。\n翻译：Koney Bai\n翻译工作者协会表示反对。"
+
+
+@pytest.mark.parametrize("footer", [
+    '<br><hr><div>获取更多RSS：<br><a href="https://feedx.net">https://feedx.net</a> <br>'
+    '<a href="https://feedx.best">https://feedx.best</a><br></div>',
+    '<br><hr><div>获取更多RSS：<br><a href="https://feedx.top" style="color:orange">https://feedx.top</a></div>',
+    '<hr><div><a href="https://feedx.site" target="_blank">https://feedx.site</a><br></div>',
+    "<p>https://feedx.xyz</p>",
+])
+def test_the_feedx_footer_under_any_domain_is_furniture(footer):
+    assert closing(footer, "https://www.rfi.fr/cn/x") == "正文。"
+
+
+def test_cdt_card_is_furniture():
+    card = ('<div class="su-spoiler su-spoiler-style-fancy su-spoiler-icon-plus su-spoiler-closed">'
+            '<div class="su-spoiler-title" tabindex="0" role="button"><span class="su-spoiler-icon"></span>'
+            'CDT 档案卡</div><div class="su-spoiler-content su-u-clearfix su-u-trim">'
+            '<p>标题：被删除的文章</p><p>作者：李某</p><p>发表日期：2024.7.7</p><p>来源：微信公众号</p>'
+            '<p>主题归类：审查</p><p>CDS收藏：公民馆</p><p>版权说明：该作品版权归原作者所有。</p></div></div>')
+    url = "https://chinadigitaltimes.net/chinese/712345.html"
+    assert body_of(card, url) == STORY
+    # the same card with its markup flattened: the title line and the field lines after it
+    flat = "<p>CDT 档案卡</p><p>标题：被删除的文章</p><p>作者：李某</p><p>来源：微信公众号</p>"
+    assert body_of(flat, url) == STORY
+    assert body_of("<p>作者：李某认为此事另有隐情。</p>", url) == "第一段正文。\n作者：李某认为此事另有隐情。\n最后一段正文。"
