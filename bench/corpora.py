@@ -81,6 +81,8 @@ class Scratch:
         self.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix="run-", dir=self.parent))
         for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # under nohup a closed terminal must not end a ×100 run hours in
             self._previous[sig] = signal.signal(sig, _raise_interrupted)
         return self.path
 

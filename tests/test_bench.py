@@ -102,3 +102,18 @@ def test_scratch_folder_is_deleted_on_sigterm(tmp_path):
     assert proc.returncode not in (None, 0)
     assert not work.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_scratch_keeps_running_on_sighup_under_nohup(tmp_path):
+    script = ("import signal, time; from pathlib import Path; from bench.corpora import Scratch\n"
+              "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+              f"with Scratch(Path({str(tmp_path)!r})) as work:\n"
+              "    print(work, flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    work = Path(proc.stdout.readline().strip())
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert proc.poll() is None and work.is_dir()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    assert not work.exists()
