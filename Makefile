@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-relevance bench-scale clean
+.PHONY: demo test bench bench-relevance bench-scale bench-variants variants-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ bench-relevance: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py
+
+bench-variants: $(STAMP)
+	$(BIN)/python bench/variants.py
+
+# Regenerate search/data/variants-mediawiki.txt from MediaWiki's tables (zhconv, a build-time tool only).
+variants-data: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[data]'
+	$(BIN)/python scripts/build_variants.py
 
 bench-scale: $(STAMP)
 	$(BIN)/python bench/speed.py --scale
