@@ -58,3 +58,13 @@ class UserDictError(ZhsearchError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class VariantsError(ZhsearchError):
+    """A name-variants file that cannot be used: unreadable, empty, binary, not UTF-8, or a
+    malformed line (`path`, `line`)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line

@@ -12,7 +12,8 @@ Names load on first use (PEP 562): the CLI imports only what a command needs.
 _EXPORTS = {
     "open_index": "api", "Index": "api", "Hit": "api", "Hits": "api", "IndexStats": "api", "StoredArticle": "api",
     "IndexNotFound": "errors", "IndexUnusable": "errors", "IndexVersionMismatch": "errors",
-    "QuerySyntaxError": "errors", "ZhsearchError": "errors",
+    "QuerySyntaxError": "errors", "ZhsearchError": "errors", "VariantsError": "errors",
+    "VariantGroups": "variants", "read_variants": "variants",
 }
 
 __all__ = sorted(_EXPORTS)
