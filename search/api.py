@@ -10,13 +10,16 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time as dtime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from indexer import store
 from indexer.errors import IndexNotFound, IndexUnusable, QuerySyntaxError, ZhsearchError
 from indexer.schema import key_to_datetime, published_keys, stored_published
 
 from . import query as ql
+
+if TYPE_CHECKING:
+    from .variants import VariantGroups
 
 SORTS = ("relevance", "date")
 
@@ -159,6 +162,15 @@ class Index:
         self._ix = ix
         self._searcher = searcher
         self._cache: dict = {}  # per snapshot: live documents, field lengths (results.py)
+        self._load_variants()
+
+    def _load_variants(self) -> None:
+        from .variants import builtin, read_variants
+
+        kept = self.path / store.VARIANTS
+        own = read_variants(kept, allow_empty=True) if kept.exists() else None
+        # the groups searches expand: zhsearch's table and the index's own
+        self.variants: VariantGroups = builtin() if own is None else builtin().merged(own)
 
     def refresh(self) -> None:
         """See what indexers committed since this Index was opened (a rebuild included)."""
@@ -172,6 +184,7 @@ class Index:
             return
         self._searcher = self._searcher.refresh()
         self._cache = {}
+        self._load_variants()  # `zhsearch index --variants` replaces them without a new snapshot
 
     def close(self) -> None:
         self._searcher.close()
@@ -193,11 +206,15 @@ class Index:
         sources: Iterable[str] | None = None,
         sort: str = "relevance",
         fold: bool = True,
+        variants: VariantGroups | str | os.PathLike | None = None,
+        expand: bool = True,
     ) -> Hits:
         """Ranked hits for `query` (see README, "Query language"); limit=0 means all.
 
         With `fold`, copies of one story saved under several URLs are one hit, the
         best-ranked copy, whose `duplicates` lists the other URLs; `total` counts hits.
+        Name variants (README, "Name variants") expand unless `expand` is False; `variants`
+        (a VariantGroups or a file) adds groups to the index's for this search.
         """
         from .results import run_search
 
@@ -208,27 +225,41 @@ class Index:
         if isinstance(sources, str):
             sources = [sources]  # one outlet, not its letters
         tree = ql.parse(query)
+        groups = self._groups(variants, expand)
         since_dt, until_dt = parse_when(since), parse_when(until, end=True)
         try:
             return run_search(
                 self._searcher, self._cache, tree, query, limit=limit, offset=offset,
                 since=since_dt, until=until_dt,
                 sources=[s.lower() for s in sources] if sources else None, sort=sort, fold=fold,
+                variants=groups,
             )
         except (OSError, *_DAMAGE) as exc:
             raise IndexUnusable(f"cannot read the index at {self.path} ({exc!r}): it is damaged; "
                                 f"run `zhsearch index --rebuild`") from exc
 
-    def explain(self, query: str) -> str:
+    def _groups(self, variants, expand: bool) -> VariantGroups | None:
+        from .variants import as_groups
+
+        if not expand:
+            return None
+        extra = as_groups(variants)
+        return self.variants if extra is None else self.variants.merged(extra)
+
+    def explain(self, query: str, *, variants: VariantGroups | str | os.PathLike | None = None,
+                expand: bool = True) -> str:
         """The parsed query and what each word run becomes, as `--explain` prints it."""
         from .ranking import prepare
 
         tree = ql.parse(query)
-        leaves = prepare(tree)
+        leaves = prepare(tree, self._groups(variants, expand))
         lines = [ql.to_string(tree)]
         for leaf in leaves.values():
             kind = "phrase" if leaf.literal_only else "words"
             lines.append(f"  {leaf.node.text!r}: literal {leaf.needle!r}, {kind} {leaf.words} in {'/'.join(leaf.fields)}")
+            for e in leaf.expansions:
+                others = ", ".join(o.needle for o in e.others)
+                lines.append(f"    variant {e.typed.needle!r} expands to {others} (literally)")
         return "\n".join(lines)
 
     def get(self, url: str) -> StoredArticle | None:

@@ -72,7 +72,12 @@ main.add_command(index_command)
               help="Highlight matches in colour (auto: on a terminal, unless NO_COLOR is set).")
 @click.option("--no-fold", is_flag=True, help="List every copy of a story saved under several URLs as its own hit.")
 @click.option("--explain", is_flag=True, help="Print how the query is parsed and analysed, then search.")
-def search_command(query, index_dir, limit, offset, as_json, since, until, sources, sort, color, no_fold, explain):
+@click.option("--variants", "variants_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Name variants (one group per line, variants separated by spaces) added to the index's "
+                   "for this search.")
+@click.option("--no-variants", is_flag=True, help="Search without expanding name variants (特朗普 finds no 川普).")
+def search_command(query, index_dir, limit, offset, as_json, since, until, sources, sort, color, no_fold, explain,
+                   variants_file, no_variants):
     """Search the index. Words must all match; OR, -word / NOT word, "exact phrase",
     title: lead: body: and parentheses work as in most search engines.
 
@@ -84,10 +89,18 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
     text = " ".join(query)
     out = sys.stdout
     with cli_errors(), open_index(index_dir) as ix:
+        variants = None
+        if variants_file is not None:
+            from .variants import read_variants
+
+            variants = read_variants(variants_file)
+            for problem in variants.warnings:
+                click.echo(f"zhsearch: warning: {variants.source}: {problem}", err=True)
+        expand = dict(variants=variants, expand=not no_variants)
         if explain:
-            click.echo(ix.explain(text), err=True)
+            click.echo(ix.explain(text, **expand), err=True)
         hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
-                         fold=not no_fold)
+                         fold=not no_fold, **expand)
     if as_json:
         write_ndjson((h.to_dict() for h in hits), out)
     else:

@@ -114,13 +114,13 @@ def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
 
 
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
-               limit, offset, since, until, sources, sort, fold) -> Hits:
+               limit, offset, since, until, sources, sort, fold, variants=None) -> Hits:
     """`cache` lives as long as the searcher's snapshot: what every query of it would recompute."""
     reader = searcher.reader()
     postings = Postings(reader, _lengths=cache.setdefault("lengths", {}))
     if "live" not in cache:
         cache.update(_snapshot(reader))
-    leaves = prepare(tree)
+    leaves = prepare(tree, variants)
     universe = cache["live"]
     date, story = cache["date"], cache["story"]
     allowed = _filter(postings, date, since, until, sources)
@@ -155,10 +155,12 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
 
 
 def _needles(positive) -> list[str]:
-    """What snippets highlight: each run literally, and its words (longest wins in find_spans)."""
+    """What snippets highlight: each run literally (with its variants), and its words and
+    variants (longest wins in find_spans)."""
     out: list[str] = []
     for leaf in positive:
-        for n in [leaf.needle] + ([] if leaf.literal_only else leaf.words):
+        variants = [o.needle for e in leaf.expansions for o in e.others]
+        for n in leaf.needles + ([] if leaf.literal_only else leaf.words + variants):
             if n and n not in out:
                 out.append(n)
     return out
