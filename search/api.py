@@ -162,15 +162,18 @@ class Index:
         self._ix = ix
         self._searcher = searcher
         self._cache: dict = {}  # per snapshot: live documents, field lengths (results.py)
-        self._load_variants()
+        self._variants: VariantGroups | None = None  # read on first use: `stats`, `show` need none
 
-    def _load_variants(self) -> None:
+    @property
+    def variants(self) -> VariantGroups:
+        """The name-variant groups searches expand: zhsearch's table and the index's own."""
         from .variants import builtin, read_variants
 
-        kept = self.path / store.VARIANTS
-        own = read_variants(kept, allow_empty=True) if kept.exists() else None
-        # the groups searches expand: zhsearch's table and the index's own
-        self.variants: VariantGroups = builtin() if own is None else builtin().merged(own)
+        if self._variants is None:
+            kept = self.path / store.VARIANTS
+            own = read_variants(kept, allow_empty=True) if kept.exists() else None
+            self._variants = builtin() if own is None else builtin().merged(own)
+        return self._variants
 
     def refresh(self) -> None:
         """See what indexers committed since this Index was opened (a rebuild included)."""
@@ -184,7 +187,7 @@ class Index:
             return
         self._searcher = self._searcher.refresh()
         self._cache = {}
-        self._load_variants()  # `zhsearch index --variants` replaces them without a new snapshot
+        self._variants = None  # `zhsearch index --variants` replaces them without a new snapshot
 
     def close(self) -> None:
         self._searcher.close()
