@@ -82,9 +82,6 @@ class VariantGroups:
 def _union(numbered: list[tuple[int, tuple[str, ...]]]) -> tuple[tuple[tuple[str, ...], ...], list[str]]:
     """Merge groups that share a variant (union-find over the groups, in order); the warnings
     name the lines of numbered groups (line 0: no warning)."""
-    variants = sum(map(len, (g for _, g in numbered)))
-    if len({v for _, g in numbered for v in g}) == variants:  # no variant in two groups
-        return tuple(g for _, g in numbered), []
     parent = list(range(len(numbered)))
 
     def root(k: int) -> int:
@@ -137,14 +134,23 @@ def parse_variants(text: str, source: str = "") -> VariantGroups:
     if content and not content.isalnum():
         raise _malformed(lines, stripped, source)
     numbered: list[tuple[int, tuple[str, ...]]] = []
-    warnings: list[str] = []
-    for n, group in enumerate([tuple(dict.fromkeys(line.split())) for line in stripped], 1):
+    single: list[int] = []
+    for n, group in enumerate(map(str.split, stripped), 1):
         if len(group) > 1:
-            numbered.append((n, group))
+            numbered.append((n, tuple(group)))
         elif group:
-            warnings.append(f"line {n}: a group of one variant ({lines[n - 1].split()[0]}) is ignored")
-    groups, merges = _union(numbered)
-    return VariantGroups(groups, source, tuple(warnings + merges))
+            single.append(n)
+    table = VariantGroups(tuple(g for _, g in numbered), source)
+    merges: list[str] = []
+    if len(table._group_of) < sum(map(len, table.groups)):
+        # some variant is named twice (most files name each once, and skip all this)
+        deduped = [(n, tuple(dict.fromkeys(g))) for n, g in numbered]
+        numbered = [(n, g) for n, g in deduped if len(g) > 1]
+        single = sorted(single + [n for n, g in deduped if len(g) == 1])
+        groups, merges = _union(numbered)
+        table = VariantGroups(groups, source)
+    warnings = [f"line {n}: a group of one variant ({lines[n - 1].split()[0]}) is ignored" for n in single]
+    return VariantGroups(table.groups, source, tuple(warnings + merges)) if warnings or merges else table
 
 
 def read_variants(path: str | os.PathLike, *, allow_empty: bool = False) -> VariantGroups:
