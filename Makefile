@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-relevance bench-scale clean
+.PHONY: demo test bench bench-relevance bench-scale bench-variants variants-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ BENCH_ARGS ?=
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py $(if $(RUNS),--runs $(RUNS)) $(BENCH_ARGS)
+
+bench-variants: $(STAMP)
+	$(BIN)/python bench/variants.py
+
+# Regenerate search/data/variants-mediawiki.txt from MediaWiki's tables (zhconv, a build-time tool only).
+variants-data: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[data]'
+	$(BIN)/python scripts/build_variants.py
 
 bench-scale: $(STAMP)
 	$(BIN)/python bench/speed.py --scale $(if $(SCALES),--scales "$(SCALES)") $(if $(RUNS),--runs $(RUNS)) $(BENCH_ARGS)

@@ -71,13 +71,17 @@ def index_option(func):
 @click.option("--userdict", type=click.Path(dir_okay=False), metavar="FILE",
               help="User dictionary (jieba's format: word [frequency] [tag] per line) of names to keep whole; "
                    "recorded in the index and used by searches. Changing it needs --rebuild.")
+@click.option("--variants", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Name variants (one group per line, variants separated by spaces) kept with the index and "
+                   "expanded by its searches; an empty file removes them. Replacing them needs no --rebuild.")
 @click.option("--memory", "memory_mb", type=click.IntRange(min=16), default=MEMORY_MB, show_default=True, metavar="MB",
               help="Megabytes of postings the indexer holds before it writes a segment. More memory: "
                    "fewer, larger segments (a smaller index, faster searches on a large corpus).")
 @click.option("--compact", is_flag=True,
               help="After the update, merge the whole index into one segment: smaller and faster to search; "
                    "worth it after a big import (it rewrites every document, see README).")
-def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict, memory_mb, compact):
+def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, userdict, variants, memory_mb,
+                  compact):
     """Index the article files under CORPUS folders (default: corpus/).
 
     Only new, changed and deleted files cost work on a re-run. Exit codes: 0 done,
@@ -101,7 +105,8 @@ def index_command(corpus, index_dir, rebuild, patterns, wait, quiet, strict, use
 
         summary = update_index(
             list(corpus) or ["corpus"], index_dir, rebuild=rebuild, patterns=patterns or DEFAULT_PATTERNS,
-            wait=wait, progress=progress, on_warning=warn, userdict=userdict, limitmb=memory_mb, compact=compact,
+            wait=wait, progress=progress, on_warning=warn, userdict=userdict, variants=variants, limitmb=memory_mb,
+            compact=compact,
         )
     if not quiet:
         click.echo(summary.line(), err=True)

@@ -71,3 +71,13 @@ class ArticleNotFound(ZhsearchError):
         # undecodable bytes from a command line stay visible and printable
         super().__init__(f"no indexed article has the URL {url.encode('utf-8', 'backslashreplace').decode()}")
         self.url = url
+
+
+class VariantsError(ZhsearchError):
+    """A name-variants file that cannot be used: unreadable, empty, binary, not UTF-8, or a
+    malformed line (`path`, `line`)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line

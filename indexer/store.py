@@ -2,6 +2,9 @@
 
     INDEX/CURRENT          name of the live generation folder (replaced atomically)
     INDEX/write.lock       the writer lock (see lock.py)
+    INDEX/variants.txt     the index's own name variants (`zhsearch index --variants`), read
+                           by searches; beside the generations, so a rebuild keeps it and
+                           replacing it needs none
     INDEX/gen-*/           a Whoosh index, plus:
         zhsearch.json      what built it: schema and analysis versions, user dictionary
         state-N.json       every corpus file's state as of Whoosh generation N
@@ -27,6 +30,7 @@ from .errors import IndexNotFound, IndexUnusable
 
 CURRENT = "CURRENT"
 META = "zhsearch.json"
+VARIANTS = "variants.txt"
 FORMAT = "zhsearch-index"
 
 
@@ -121,6 +125,15 @@ def remove_other_generations(index_dir: Path, keep: Path) -> None:
         if path.is_dir() and path != keep:
             shutil.rmtree(path, ignore_errors=True)
     remove_temp_files(index_dir)
+
+
+def write_variants(index_dir: Path, text: str | None) -> None:
+    """Keep `text` (a variants file) with the index; None removes the index's variants."""
+    path = Path(index_dir) / VARIANTS
+    if text is None:
+        path.unlink(missing_ok=True)
+    else:
+        _atomic_write(path, text.encode("utf-8"))
 
 
 def read_meta(gen_dir: Path) -> dict:

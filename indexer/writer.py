@@ -111,6 +111,7 @@ def update_index(
     limitmb: int = MEMORY_MB,
     userdict: str | os.PathLike | None = None,
     compact: bool = False,
+    variants: str | os.PathLike | None = None,
 ) -> IndexSummary:
     """Index new and changed article files, drop deleted ones; return the run's counts.
 
@@ -124,16 +125,28 @@ def update_index(
     `limitmb`: megabytes of postings held in memory (by both processes together, see
     parallel.py) before a segment is written and another begun. `compact`: after the
     update, merge every segment into one (merge.py; the one-off after a big import).
+    parallel.py) before a segment is written and another begun.
+    `variants`: a name-variants file (search/variants.py) kept with the index and used by
+    its searches; without it the index keeps its own, an empty file removes them. Searches
+    expand variants at query time, so replacing them needs no rebuild (VariantsError).
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
     summary = IndexSummary(rebuilt=rebuild)
     wanted = None if userdict is None else analysis.read_userdict(userdict)
+    groups = None
+    if variants is not None:
+        from search.variants import read_variants
+
+        groups = read_variants(variants, allow_empty=True)
 
     def warn(path: str, reason: str) -> None:
         summary.warnings.append((path, reason))
         if on_warning is not None:
             on_warning(path, reason)
+
+    for problem in groups.warnings if groups is not None else ():
+        warn(groups.source, problem)
 
     if not store.is_index_or_empty(index_dir):
         raise IndexUnusable(f"{index_dir} is neither a zhsearch index nor empty; refusing to write there")
@@ -149,6 +162,8 @@ def update_index(
     try:
         _run(index_dir, [Path(d) for d in corpus_dirs], tuple(patterns), rebuild, progress, limitmb, warn, summary,
              wanted, compact)
+        if groups is not None:
+            store.write_variants(index_dir, _variants_text(groups) if groups.groups else None)
     except OSError as exc:  # a full disk or a read-only folder met outside the commit itself
         raise IndexWriteFailed(f"could not write the index in {index_dir}: {exc.strerror or exc}; "
                                f"the previous index is intact") from exc
@@ -156,6 +171,11 @@ def update_index(
         lock.release()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _variants_text(groups) -> str:
+    return (f"# name variants kept with this index (zhsearch index --variants), from {groups.source}\n"
+            + groups.to_text())
 
 
 def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, summary, wanted=None,

@@ -14,6 +14,7 @@ _EXPORTS = {
     "Facets": "values", "Period": "values",
     "IndexNotFound": "errors", "IndexUnusable": "errors", "IndexVersionMismatch": "errors",
     "QuerySyntaxError": "errors", "ZhsearchError": "errors", "IndexClosed": "errors", "ArticleNotFound": "errors",
+    "VariantsError": "errors", "VariantGroups": "variants", "read_variants": "variants",
 }
 
 __all__ = sorted(_EXPORTS)

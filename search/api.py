@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from indexer import store
 from indexer.errors import (ArticleNotFound, IndexNotFound, IndexUnusable, IndexVersionMismatch, QuerySyntaxError,
@@ -22,6 +22,9 @@ from . import query as ql
 from .values import Facets, Hit, Hits, Period  # re-exported: search.api.Hit is part of the API
 
 __all__ = ["Index", "IndexStats", "StoredArticle", "open_index", "parse_when", "Hit", "Hits", "Facets", "Period"]
+
+if TYPE_CHECKING:
+    from .variants import VariantGroups
 
 SORTS = ("relevance", "date")
 MATCHES = ("all", "any")
@@ -131,6 +134,18 @@ class Index:
         self._ix = ix
         self._searcher = searcher
         self._cache: dict = self._fresh_cache()
+        self._variants: VariantGroups | None = None  # read on first use: `stats`, `show` need none
+
+    @property
+    def variants(self) -> VariantGroups:
+        """The name-variant groups searches expand: zhsearch's table and the index's own."""
+        from .variants import builtin, read_variants
+
+        if self._variants is None:
+            kept = self.path / store.VARIANTS
+            own = read_variants(kept, allow_empty=True) if kept.exists() else None
+            self._variants = builtin() if own is None else builtin().merged(own)
+        return self._variants
 
     def refresh(self) -> None:
         """See what indexers committed since this Index was opened (a rebuild included)."""
@@ -144,6 +159,7 @@ class Index:
             return
         self._searcher = self._searcher.refresh()
         self._cache = self._fresh_cache()
+        self._variants = None  # `zhsearch index --variants` replaces them without a new snapshot
 
     def _fresh_cache(self) -> dict:
         """What results.py keeps per snapshot (live documents, field lengths, ...); the folder
@@ -174,6 +190,8 @@ class Index:
         new: bool = False,
         match: str = "all",
         min_match: float | None = None,
+        variants: VariantGroups | str | os.PathLike | None = None,
+        expand: bool = True,
     ) -> Hits:
         """Ranked hits for `query` (see README, "Query language"); limit=0 means all.
 
@@ -185,6 +203,8 @@ class Index:
         of the query's top-level parts (search/anymatch.py), and the query may be up to
         MAX_ANY_QUERY_CHARS long.
         Hits (and their snippets) are made as they are iterated, while this Index is open.
+        Name variants (README, "Name variants") expand unless `expand` is False; `variants`
+        (a VariantGroups or a file) adds groups to the index's for this search.
         """
         from .anymatch import DEFAULT_MIN_MATCH, MAX_ANY_QUERY_CHARS, needed, relax
         from .results import run_search
@@ -202,10 +222,11 @@ class Index:
         else:
             tree = ql.parse(query)
         filters = self._filters(since, until, sources, new)
+        groups = self._groups(variants, expand)
         with self._reading():
             return run_search(self._searcher, self._cache, tree, query, limit=limit, offset=offset,
                               filters=filters, sort=sort, fold=fold, facets=facets,
-                              min_match=min_match if match == "any" else None)
+                              min_match=min_match if match == "any" else None, variants=groups)
 
     def similar(
         self,
@@ -251,7 +272,7 @@ class Index:
                               until=min(filter(None, (filters.until, source.published + window))))
         with self._reading():
             return run_similar(self._searcher, self._cache, source, limit=limit, offset=offset, filters=filters,
-                               fold=fold, min_match=min_match)
+                               fold=fold, min_match=min_match, variants=self._groups(None, True))
 
     def _article_source(self, url: str):
         from .similar import Source
@@ -286,6 +307,8 @@ class Index:
         sources: Iterable[str] | None = None,
         new: bool = False,
         fold: bool = True,
+        variants: VariantGroups | str | os.PathLike | None = None,
+        expand: bool = True,
     ) -> list[Period]:
         """The matches of `query` counted by period and outlet, as `search` matches and folds them.
 
@@ -302,7 +325,7 @@ class Index:
             # search finds nothing in such a range; a timeline would have to run backwards
             raise QuerySyntaxError(f"--since {filters.since.date()} is after --until {filters.until.date()}")
         with self._reading():
-            found = self._match(query, filters)
+            found = self._match(query, filters, self._groups(variants, expand))
             return timeline(self._searcher, self._cache, found.ids, fold, by, filters.since, filters.until)
 
     def facets(
@@ -314,18 +337,21 @@ class Index:
         sources: Iterable[str] | None = None,
         new: bool = False,
         fold: bool = True,
+        variants: VariantGroups | str | os.PathLike | None = None,
+        expand: bool = True,
     ) -> Facets:
         """What search(..., facets=True) puts in `Hits.facets`, without ranking the hits."""
         from .facets import count_facets
 
         with self._reading():
-            found = self._match(query, self._filters(since, until, sources, new))
+            found = self._match(query, self._filters(since, until, sources, new), self._groups(variants, expand))
             return count_facets(self._searcher, self._cache, found.ids, fold)
 
-    def _match(self, query: str, filters):
+    def _match(self, query: str, filters, variants):
+        """What search matches, for counting."""
         from .results import match
 
-        return match(self._searcher, self._cache, ql.parse(query), filters)
+        return match(self._searcher, self._cache, ql.parse(query), filters, variants=variants)
 
     def _filters(self, since, until, sources, new: bool):
         from .results import Filters
@@ -364,16 +390,28 @@ class Index:
             raise IndexUnusable(f"cannot read the index at {self.path} ({exc!r}): it is damaged; "
                                 f"run `zhsearch index --rebuild`") from exc
 
-    def explain(self, query: str) -> str:
+    def _groups(self, variants, expand: bool) -> VariantGroups | None:
+        from .variants import as_groups
+
+        if not expand:
+            return None
+        extra = as_groups(variants)
+        return self.variants if extra is None else self.variants.merged(extra)
+
+    def explain(self, query: str, *, variants: VariantGroups | str | os.PathLike | None = None,
+                expand: bool = True) -> str:
         """The parsed query and what each word run becomes, as `--explain` prints it."""
         from .ranking import prepare
 
         tree = ql.parse(query)
-        leaves = prepare(tree)
+        leaves = prepare(tree, self._groups(variants, expand))
         lines = [ql.to_string(tree)]
         for leaf in leaves.values():
             kind = "phrase" if leaf.literal_only else "words"
             lines.append(f"  {leaf.node.text!r}: literal {leaf.needle!r}, {kind} {leaf.words} in {'/'.join(leaf.fields)}")
+            for e in leaf.expansions:
+                others = ", ".join(o.needle for o in e.others)
+                lines.append(f"    variant {e.typed.needle!r} expands to {others} (literally)")
         return "\n".join(lines)
 
     def get(self, url: str) -> StoredArticle | None:

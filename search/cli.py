@@ -153,8 +153,12 @@ def results_options(func):
 @click.option("--min-match", type=click.FloatRange(0.0, 1.0), metavar="FRACTION",
               help="With --any (implies it): the fraction of parts a hit must match, rounded up "
                    "[default: 0.3].")
+@click.option("--variants", "variants_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Name variants (one group per line, variants separated by spaces) added to the index's "
+                   "for this search.")
+@click.option("--no-variants", is_flag=True, help="Search without expanding name variants (特朗普 finds no 川普).")
 def search_command(query, index_dir, limit, offset, as_json, since, until, sources, new, no_fold, color, sort, facets,
-                   explain, match_any, min_match):
+                   explain, match_any, min_match, variants_file, no_variants):
     """Search the index. Words must all match; OR, -word / NOT word, "exact phrase",
     title: lead: body: and parentheses work as in most search engines.
 
@@ -165,13 +169,22 @@ def search_command(query, index_dir, limit, offset, as_json, since, until, sourc
 
     text = " ".join(query)
     with cli_errors(), open_index(index_dir) as ix:
+        variants = None
+        if variants_file is not None:
+            from .variants import read_variants
+
+            variants = read_variants(variants_file)
+            for problem in variants.warnings:
+                click.echo(f"zhsearch: warning: {variants.source}: {problem}", err=True)
+        expand = dict(variants=variants, expand=not no_variants)
         if explain:
-            click.echo(ix.explain(text), err=True)
+            click.echo(ix.explain(text, **expand), err=True)
         if as_json and facets:  # only the counts are printed: no need to rank the hits
-            counts = ix.facets(text, since=since, until=until, sources=sources, fold=not no_fold, new=new)
+            counts = ix.facets(text, since=since, until=until, sources=sources, fold=not no_fold, new=new, **expand)
         else:
             hits = ix.search(text, limit=limit, offset=offset, since=since, until=until, sources=sources, sort=sort,
-                             fold=not no_fold, facets=facets, new=new, **_match_options(match_any, min_match))
+                             fold=not no_fold, facets=facets, new=new, **_match_options(match_any, min_match),
+                             **expand)
             _print_hits(hits, as_json=as_json, color=color, what=f"for {printable(text)}", facets=facets)
             return
     write_ndjson([counts.to_dict()], sys.stdout)

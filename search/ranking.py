@@ -13,6 +13,13 @@ phrase) matches in one of two ways:
   candidates, and the stored text confirms the literal occurrence. A bare run
   matches either way; a quoted phrase only literally.
 
+Name variants (variants.py): a variant in a bare run (特朗普 in 特朗普政府) expands to its
+group. The leaf then also matches where the run's other words are there as words and, for
+each variant, the variant as typed (as any bare run) or one of its group's other variants
+literally (as a quoted phrase would: 马克宏 never as 马克 and 宏 apart). The group scores as
+one BM25F term whose field frequencies are its variants' summed (as Lucene's SynonymQuery
+does), so a hit ranks as if the typed form were there.
+
 Ranking is BM25F over the word fields (postings.py: field frequencies weighted
 and length-normalised, then saturated once), computed for the matched set,
 plus a bonus for literal occurrences in the title and in the text of the best
@@ -22,7 +29,7 @@ candidates, then recency as the tie-breaker.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,7 +38,8 @@ from indexer.schema import TEXT_FIELDS, encode_text, holds
 
 from . import query as ql
 from .postings import Postings, bm25f
-from .snippets import literal_in
+from .snippets import count_literal, literal_in
+from .variants import VariantGroups
 
 Texts = Callable[[int], dict]  # docnum -> normalised {"title", "lead", "body"} (schema.texts)
 Raw = Callable[[int], bytes]  # docnum -> the same, encoded (the `text` column, schema.encode_text)
@@ -57,21 +65,56 @@ class Leaf:
     needle: str  # the normalised literal form, as snippets match it
     words: list[str]  # default-mode jieba words + Latin tokens
     fields: tuple[str, ...]
+    expansions: list["Expansion"] = field(default_factory=list)  # the variants the run holds
+    plain: list[str] = field(default_factory=list)  # with expansions: the words no variant spans
 
     @property
     def literal_only(self) -> bool:
         return isinstance(self.node, ql.Phrase)
 
+    @property
+    def needles(self) -> list[str]:
+        """The literal forms: the needle, and the needle with each variant replaced by another."""
+        out = [self.needle]
+        for e in self.expansions:
+            if e.typed.needle in self.needle:
+                out += [self.needle.replace(e.typed.needle, o.needle, 1) for o in e.others]
+        return out
 
-def prepare(node: ql.Node) -> dict[int, Leaf]:
-    """Analyse every leaf of the tree once, keyed by id(node)."""
+
+@dataclass
+class Expansion:
+    """A variant in a bare run, as typed, and the other variants of its group."""
+
+    typed: Leaf  # matched as any bare run: by words or literally
+    others: list[Leaf]  # quoted phrases: literally only
+
+
+def _expand(leaf: Leaf, variants: VariantGroups) -> None:
+    spans = variants.find(leaf.words)
+    inside = {k for i, j, _ in spans for k in range(i, j)}
+    leaf.plain = [w for k, w in enumerate(leaf.words) if k not in inside]
+    for i, j, group in spans:
+        typed = "".join(leaf.words[i:j])
+        node = leaf.node
+        leaf.expansions.append(Expansion(
+            Leaf(ql.Term(typed, node.field, node.pos), typed, leaf.words[i:j], leaf.fields),
+            [Leaf(ql.Phrase(v, node.field, node.pos), v, [], leaf.fields) for v in group if v != typed],
+        ))
+
+
+def prepare(node: ql.Node, variants: VariantGroups | None = None) -> dict[int, Leaf]:
+    """Analyse every leaf of the tree once, keyed by id(node); with `variants`, expand the
+    variants of bare runs (quoted phrases never expand)."""
     leaves: dict[int, Leaf] = {}
 
     def walk(n):
         if isinstance(n, (ql.Term, ql.Phrase)):
             fields = (n.field,) if n.field else TEXT_FIELDS
             needle = " ".join(analysis.normalize(n.text).split())
-            leaves[id(n)] = Leaf(n, needle, analysis.query_words(n.text), fields)
+            leaf = leaves[id(n)] = Leaf(n, needle, analysis.query_words(n.text), fields)
+            if variants is not None and isinstance(n, ql.Term):
+                _expand(leaf, variants)
         elif isinstance(n, ql.Not):
             walk(n.node)
         else:
@@ -143,6 +186,32 @@ def _literal_check(texts: Texts, raw: Raw, leaf: Leaf):
 
 def match_leaf(texts: Texts, raw: Raw, postings: Postings, leaf: Leaf, universe: np.ndarray) -> np.ndarray:
     """The documents of `universe` that the leaf matches."""
+    docs = _match_run(texts, raw, postings, leaf, universe)
+    if leaf.expansions:
+        docs |= _match_expanded(texts, raw, postings, leaf, universe & ~docs)
+    return docs
+
+
+def _match_expanded(texts: Texts, raw: Raw, postings: Postings, leaf: Leaf, universe: np.ndarray) -> np.ndarray:
+    """The documents of `universe` holding the run's other words as words, and for each of its
+    variants the variant as typed or another of its group."""
+    out = universe & _all_words(postings, leaf.plain, leaf.fields) if leaf.plain else universe.copy()
+    for e in leaf.expansions:
+        if not out.any():
+            break
+        out &= match_variant(texts, raw, postings, e, out)
+    return out
+
+
+def match_variant(texts: Texts, raw: Raw, postings: Postings, e: Expansion, universe: np.ndarray) -> np.ndarray:
+    """The documents of `universe` holding the variant as typed or another of its group."""
+    docs = match_leaf(texts, raw, postings, e.typed, universe)
+    for other in e.others:
+        docs |= match_leaf(texts, raw, postings, other, universe & ~docs)
+    return docs
+
+
+def _match_run(texts: Texts, raw: Raw, postings: Postings, leaf: Leaf, universe: np.ndarray) -> np.ndarray:
     if not leaf.literal_only and leaf.words:
         word_docs = _all_words(postings, leaf.words, leaf.fields) & universe
     else:
@@ -193,9 +262,12 @@ def positive_leaves(node: ql.Node, leaves: dict[int, Leaf]) -> list[Leaf]:
 
 def rank(texts: Texts, postings: Postings, docs: np.ndarray, positive: list[Leaf]) -> np.ndarray:
     """Scores by docnum (0 outside `docs`): BM25F over the word fields, plus literal bonuses at the top."""
-    words = list(dict.fromkeys((w, leaf.fields) for leaf in positive for w in leaf.words))
+    words = list(dict.fromkeys((w, leaf.fields) for leaf in positive
+                               for w in (leaf.plain if leaf.expansions else leaf.words)))
     score = bm25f(postings, words, docs, FIELD_BOOSTS, BM25_B, BM25_K1)
-    needles = [leaf.needle for leaf in positive if leaf.needle]
+    for e in (e for leaf in positive for e in leaf.expansions):
+        score += _group_bm25f(texts, postings, e, docs)
+    needles = [leaf.needles for leaf in positive if leaf.needle]
     if needles:
         for docnum in best(np.flatnonzero(docs), score, RERANK_DEPTH):
             score[docnum] += literal_bonus(texts(docnum), needles)
@@ -229,12 +301,49 @@ def add_recency(score: np.ndarray, docs: np.ndarray, date: np.ndarray) -> None:
     score[dated] += RECENCY_WEIGHT * 0.5 ** (age_days / RECENCY_HALF_LIFE)
 
 
-def literal_bonus(texts: dict[str, str], needles: list[str]) -> float:
+def literal_bonus(texts: dict[str, str], needles: list[list[str]]) -> float:
+    """The bonus for each leaf's literal forms (any one of them) in the title, else in the text."""
     title, text = texts["title"], texts["lead"] + "\n" + texts["body"]
     bonus = 0.0
-    for needle in needles:
-        if literal_in(title, needle):
+    for forms in needles:
+        if any(literal_in(title, n) for n in forms):
             bonus += TITLE_LITERAL_BONUS
-        elif literal_in(text, needle):
+        elif any(literal_in(text, n) for n in forms):
             bonus += TEXT_LITERAL_BONUS
     return bonus
+
+
+def _group_bm25f(texts: Texts, postings: Postings, e: Expansion, docs: np.ndarray) -> np.ndarray:
+    """A variant group's BM25F term by docnum (0 outside `docs`): in each field, the typed
+    variant's frequency (its words' least, from the postings) plus the other variants'
+    literal occurrences (counted in the texts of the documents that may hold them)."""
+    fields, size = e.typed.fields, postings.size
+    tf = {f: _least_tf(postings, f, e.typed.words) for f in fields}
+    # the group's document frequency: documents with the typed words or that may hold another
+    held = _all_words(postings, e.typed.words, fields) if e.typed.words else np.zeros(size, dtype=bool)
+    for o in e.others:
+        candidates = _literal_candidates(postings, o.needle)
+        if candidates is None:
+            continue
+        held |= candidates
+        for d in np.flatnonzero(candidates & docs).tolist():
+            text = texts(d)
+            for f in fields:
+                tf[f][d] += count_literal(text[f], o.needle)
+    weighted = sum(tf[f] * postings.field_factors(f, FIELD_BOOSTS.get(f, 1.0), BM25_B) for f in fields)
+    df = int(np.count_nonzero(held))
+    idf = np.log(1 + (max(size, 1) - df + 0.5) / (df + 0.5))
+    out = idf * weighted / (BM25_K1 + weighted)
+    out[~docs] = 0.0
+    return out
+
+
+def _least_tf(postings: Postings, fieldname: str, words: list[str]) -> np.ndarray:
+    """By docnum, the least frequency in the field of any of `words` (how often they all occur)."""
+    out = None
+    for w in words:
+        p = postings.get(fieldname, w)
+        dense = np.zeros(postings.size)
+        dense[p.ids] = p.tf
+        out = dense if out is None else np.minimum(out, dense)
+    return np.zeros(postings.size) if out is None else out

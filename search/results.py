@@ -148,16 +148,17 @@ class Matches:
 
 
 def match(searcher, cache: dict, tree: ql.Node, filters: Filters, *, min_match: float | None = None,
-          exclude: int | None = None, postings: Postings | None = None) -> Matches:
+          exclude: int | None = None, postings: Postings | None = None, variants=None) -> Matches:
     """Evaluate `tree` once over the live documents `filters` allow.
 
     `cache` lives as long as the searcher's snapshot: what every query of it would recompute.
     `min_match`: the tree is anymatch.relax()ed and a match needs only that fraction of its
     top-level parts. `exclude`: a docnum whose story (it and its copies) is left out.
-    `postings`: this query's, when the caller has read some already (snapshot_postings)."""
+    `postings`: this query's, when the caller has read some already (snapshot_postings).
+    `variants`: the name-variant groups (search/variants.py) its word runs expand to."""
     if postings is None:
         postings = snapshot_postings(searcher, cache)
-    leaves = prepare(tree)
+    leaves = prepare(tree, variants)
     universe = cache["live"]
     allowed = _filter(postings, cache["date"], filters.since, filters.until, filters.sources)
     if allowed is not None:
@@ -177,12 +178,13 @@ def match(searcher, cache: dict, tree: ql.Node, filters: Filters, *, min_match: 
 def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
                limit, offset, filters: Filters, sort, fold, facets: bool = False,
                min_match: float | None = None, exclude: int | None = None,
-               postings: Postings | None = None, rescore=None) -> Hits:
+               postings: Postings | None = None, rescore=None, variants=None) -> Hits:
     """The page of hits (made as they are read) of `tree`; see match() for the matching options.
 
     `rescore(score, docs, date)`: adjusts the relevance scores in place before the page is cut.
     `facets`: count the whole result by outlet and month (Hits.facets)."""
-    m = match(searcher, cache, tree, filters, min_match=min_match, exclude=exclude, postings=postings)
+    m = match(searcher, cache, tree, filters, min_match=min_match, exclude=exclude, postings=postings,
+              variants=variants)
     postings, docs, ids = m.postings, m.docs, m.ids
     date, story = cache["date"], cache["story"]
     text_of = cache["texts"]
@@ -224,10 +226,12 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     return Hits(total=total, query=text, offset=offset, page=page, make=make, facets=counts)
 
 def _needles(positive) -> list[str]:
-    """What snippets highlight: each run literally, and its words (longest wins in find_spans)."""
+    """What snippets highlight: each run literally (with its variants), and its words and
+    variants (longest wins in find_spans)."""
     out: list[str] = []
     for leaf in positive:
-        for n in [leaf.needle] + ([] if leaf.literal_only else leaf.words):
+        variants = [o.needle for e in leaf.expansions for o in e.others]
+        for n in leaf.needles + ([] if leaf.literal_only else leaf.words + variants):
             if n and n not in out:
                 out.append(n)
     return out

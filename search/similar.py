@@ -111,7 +111,7 @@ def words_query(words: list[str]) -> ql.Node:
 
 
 def run_similar(searcher, cache: dict, source: Source, *, limit, offset, filters, fold,
-                min_match: float = SIMILAR_MIN_MATCH):
+                min_match: float = SIMILAR_MIN_MATCH, variants=None):
     """Hits about the source's story (never the source or its copies); `Hits.query` holds the
     words chosen."""
     from .values import Hits
@@ -127,7 +127,8 @@ def run_similar(searcher, cache: dict, source: Source, *, limit, offset, filters
     return run_search(searcher, cache, words_query(words), " ".join(words), limit=limit, offset=offset,
                       filters=filters, sort="relevance", fold=fold,
                       min_match=min_match, exclude=source.docnum, postings=postings,
-                      rescore=None if near is None or near < 0 else partial(by_proximity, near))
+                      rescore=None if near is None or near < 0 else partial(by_proximity, near),
+                      variants=variants)
 
 
 def by_proximity(near: int, score: np.ndarray, docs: np.ndarray, date: np.ndarray) -> None:

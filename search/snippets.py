@@ -123,6 +123,12 @@ def literal_in(norm_text: str, needle: str) -> bool:
     return bool(needle) and _needle_re(needle).search(norm_text) is not None
 
 
+def count_literal(norm_text: str, needle: str) -> int:
+    """How often `needle` occurs literally in already-normalised text, without overlaps."""
+    needle = " ".join(needle.split())
+    return len(_needle_re(needle).findall(norm_text)) if needle else 0
+
+
 def find_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
     """Highlight runs of `needles` in `text`, as code point offsets into `text`."""
     return _merge(_occurrences(normalize(text), _clean_needles(needles)))

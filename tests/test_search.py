@@ -165,14 +165,21 @@ def random_runs(docs: dict[str, Doc], rng: random.Random, field: str, n: int, lo
 
 
 def allowed_highlights(query: str) -> set[str]:
-    """What a highlight may be: a positive query word run / phrase or one of its jieba words."""
+    """What a highlight may be: a positive query word run / phrase or one of its jieba words, or
+    a name variant of them (the run with the variant in it, too: issue 14)."""
     from search import query as ql
+    from search.variants import builtin
 
     allowed: set[str] = set()
     for text, is_phrase in ql.positive_texts(ql.parse(query)):
         allowed.add(squash(text))
         if not is_phrase:
-            allowed.update(squash(w) for w in query_words(text))
+            words = query_words(text)
+            allowed.update(squash(w) for w in words)
+            for i, j, group in builtin().find(words):
+                typed = "".join(words[i:j])
+                allowed.update(group)
+                allowed.update(squash(text).replace(typed, v, 1) for v in group)
     return allowed
 
 
