@@ -43,7 +43,7 @@ from whoosh.formats import Frequency
 from whoosh.reading import SegmentReader
 
 from .codec import chars
-from .codec.w3 import field_rows, row_postings
+from .codec.w3 import field_rows, live_field_length, row_postings, set_field_lengths
 
 FLOOR = 2_000  # live documents: segments below this are one tier
 FACTOR = 8  # segments of a tier that are merged into one
@@ -129,6 +129,9 @@ def _merge(writer, segments: list):
             docmap = _copy_documents(pdw, schema, r, count)
             count += int((docmap >= 0).sum())
             docmaps.append(docmap)
+        # the true totals, not the sum of the lengths' one-byte estimates: scores stay the same
+        set_field_lengths(pdw, {name: sum(live_field_length(r, name) for r in readers)
+                                for name in schema.names() if schema[name].scorable})
         pdw.close()
         newseg.set_doc_count(count)
         fields = {name: _merged_items(readers, docmaps, name, schema[name].format)

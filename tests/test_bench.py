@@ -80,10 +80,13 @@ def test_fts5_peer_reads_folder_by_folder(tmp_path):
         import speed_child
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    copies = write_replicas([SEED], SEED.parent, tmp_path / "replicas", 2)
-    stream = speed_child._Stream([SEED.parent, *copies])
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / SEED.name).write_bytes(SEED.read_bytes())
+    copies = write_replicas([corpus / SEED.name], corpus, tmp_path / "replicas", 2)
+    stream = speed_child._Stream([corpus, *copies])
     urls = [r.url for r in stream]
-    assert len(urls) == len(set(urls)) == stream.count == 1 + 2 * len(list(SEED.parent.glob("*.txt")))
+    assert len(urls) == len(set(urls)) == stream.count == 3  # the seed and its two copies
     assert stream.parse_s > 0
 
 

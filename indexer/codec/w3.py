@@ -323,6 +323,21 @@ def numbers(segreader, fieldname: str) -> np.ndarray:
     return out
 
 
+def live_field_length(segreader, fieldname: str) -> int:
+    """The field's total length over the segment's live documents: exact where nothing is
+    deleted (a deleted document's own length is known only as Whoosh's one-byte estimate)."""
+    total = segreader.field_length(fieldname)
+    if segreader.has_deletions():
+        total -= sum(segreader.doc_field_length(d, fieldname) for d in segreader._segment.deleted_docs())
+    return max(int(total), 0)
+
+
+def set_field_lengths(pdw, totals: dict[str, int]) -> None:
+    """Give a per-document writer the fields' total lengths (BM25's average length), where the
+    sum of its documents' one-byte estimates would drift from the truth (a merge)."""
+    pdw._fieldlengths.update(totals)
+
+
 def live(segreader) -> np.ndarray:
     """Boolean by segment docnum: the documents not deleted."""
     out = np.ones(segreader.doc_count_all(), dtype=bool)
