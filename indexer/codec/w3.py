@@ -328,7 +328,7 @@ def live_field_length(segreader, fieldname: str) -> int:
     deleted (a deleted document's own length is known only as Whoosh's one-byte estimate)."""
     total = segreader.field_length(fieldname)
     if segreader.has_deletions():
-        total -= sum(segreader.doc_field_length(d, fieldname) for d in segreader._segment.deleted_docs())
+        total -= sum(segreader.doc_field_length(d, fieldname, 0) or 0 for d in segreader._segment.deleted_docs())
     return max(int(total), 0)
 
 
