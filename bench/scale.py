@@ -21,6 +21,7 @@ from pathlib import Path
 from bench import children
 from bench.corpora import write_replicas
 from bench.counts import count_queries, print_counts
+from bench.similar import similar_speed
 from bench.measure import load, log, summarize
 from bench.queries import COLD_QUERY, Fts5Q, ZhsearchQ, close_all, cold_queries, warm_queries
 
@@ -63,6 +64,8 @@ def one_scale(n: int, files: list[Path], pool: Path, base: Path, work: Path, arg
         close_all(systems)
         log(f"{label}: timelines and facets against search ...")
         counts = count_queries(idx, args.reps)
+        log(f"{label}: similar and --any ...")
+        similar = similar_speed(idx)
         log(f"{label}: cold search and stats ({args.cold_runs} runs each) ...")
         cold = cold_queries({"zhsearch": children.search_argv(idx, COLD_QUERY),
                              "fts5": children.peer_cold_argv("fts5", fts, COLD_QUERY),
@@ -80,7 +83,7 @@ def one_scale(n: int, files: list[Path], pool: Path, base: Path, work: Path, arg
         "files": len(files) * n, "documents": b["documents"], "build": b, "fts5": {"build": f, **_warm_figures(fw)},
         "cold_s": cold["zhsearch"], "fts5_cold_s": cold["fts5"], "stats_s": cold["stats"], "cold_load": cold_load,
         **_warm_figures(zw), "per_query_ms": zw["per_query_ms"], "warm_load": zw["load"], "errors": zw["errors"],
-        "noop_s": noop["wall_s"], "compact": compact, "counts": counts,
+        "noop_s": noop["wall_s"], "compact": compact, "counts": counts, "similar": similar,
         "ratios": {"size_zhsearch/fts5": b["size_mb"] / f["size_mb"], "build_zhsearch/fts5": b["wall_s"] / f["wall_s"],
                    "query_p50_zhsearch/fts5": zw["p50_ms"] / fw["p50_ms"],
                    "query_p95_zhsearch/fts5": zw["p95_ms"] / fw["p95_ms"],
@@ -134,3 +137,6 @@ def print_scale(res: dict) -> None:
             print(f"{name}: index --compact not measured (this zhsearch has no --compact)")
         if s.get("counts"):
             print_counts(s["counts"], f" {name}")
+        if s.get("similar"):
+            print(f"{name}: similar {s['similar']['similar_ms']} ms, --any of 300 characters "
+                  f"{s['similar']['any_300_chars_ms']} ms (warm medians; goals x1 50 / 100 ms, x20 similar 200 ms)")

@@ -139,6 +139,21 @@ def median_ms(fn, items, repeats: int = 3) -> float:
     return 1000 * statistics.median(times)
 
 
+def similar_speed(index: Path, sources: int = 30, seed: int = 3) -> dict:
+    """Warm `similar` of indexed articles (a fixed sample) and `--any` of their first 300
+    characters, medians in ms: what `make bench-scale` reports at each scale (issue 16)."""
+    import search
+
+    with search.open_index(index) as ix:
+        reader = ix._searcher.reader()
+        docs = random.Random(seed).sample(sorted(reader.all_doc_ids()), min(sources, reader.doc_count()))
+        urls = [reader.stored_fields(d)["url"] for d in docs]
+        paragraphs = [plain((a.lead + a.body)[:300]) for a in map(ix.get, urls[:15])]
+        return {"similar_ms": round(median_ms(lambda u: ix.similar(u).hits, urls), 1),
+                "any_300_chars_ms": round(median_ms(lambda p: ix.search(p, match="any").hits,
+                                                    [p for p in paragraphs if p.strip()]), 1)}
+
+
 def first_line_ms(index: Path, args: list[str]) -> float:
     """Wall time until `zhsearch search ARGS --json | head -1` ends (a fresh process)."""
     import shlex
