@@ -44,7 +44,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 
 from .codec import chars
-from .codec.w3 import field_rows, live_field_length, row_postings, set_field_lengths
+from .codec.w3 import field_rows, live_field_length, raw_row, row_postings, set_field_lengths
 
 FLOOR = 2_000  # live documents: segments below this are one tier
 FACTOR = 8  # segments of a tier that are merged into one
@@ -120,6 +120,9 @@ def _merge(writer, segments: list):
     from .segment import write_postings
 
     storage, schema, codec = writer.storage, writer.schema, writer.codec
+    # the largest first: its documents keep their numbers, so its own terms' rows are copied as
+    # they are (see _merged_items)
+    segments = sorted(segments, key=lambda s: -s.doc_count_all())
     _allow_open_files(len(segments) + 64)
     newseg = codec.new_segment(storage, writer.indexname)
     # Read the merged segments with plain reads, not memory maps: a x20 import merges ~110
@@ -206,11 +209,18 @@ def _merged_items(readers, docmaps, fieldname: str, fmt):
     lists (most of them) never touch numpy."""
     paired = isinstance(fmt, Frequency)
     maps = [m.tolist() for m in docmaps]
+    # the first segment's documents keep their numbers when it has no deletions: a term only it
+    # holds is copied as it is (a daily merge: the large segment's rows, most of the work)
+    keeps = len(docmaps) > 0 and bool((docmaps[0] == np.arange(len(docmaps[0]))).all())
     rows = heapq.merge(*(field_rows(r, fieldname, n) for n, r in enumerate(readers)))
     for tbytes, group in groupby(rows, key=itemgetter(0)):
+        parts = list(group)
+        if keeps and len(parts) == 1 and parts[0][1] == 0:
+            yield tbytes, raw_row(readers[0], parts[0][2])
+            continue
         ids: list[int] = []
         tfs: list = []
-        for _, n, info in group:
+        for _, n, info in parts:
             old, weights = row_postings(readers[n], info)
             if isinstance(old, tuple):
                 m = maps[n]

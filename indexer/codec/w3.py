@@ -87,14 +87,39 @@ def table_items(table: dict[str, array], encoding: str):
     return ((term.encode(encoding), table[term]) for term in sorted(table))
 
 
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """A term's row copied as it is from a segment whose documents keep their numbers (a merge's
+    first segment without deletions): its term info, and for a list in blocks the bytes of its
+    postings extent, which only move."""
+
+    info: bytes
+    extent: bytes | None = None
+
+
+def raw_row(segreader, info: bytes) -> RawRow:
+    """A field_rows row as a RawRow."""
+    if info[0]:  # inlined: the term info holds everything
+        return RawRow(info)
+    offset, length = struct.unpack_from("!qi", info, _TERMINFO.size)
+    return RawRow(info[:_TERMINFO.size], segreader._terms._postfile.get(offset, length))
+
+
 def write_field(postfile, tindex, prefix: bytes, items, paired: bool, boost: float, lengths: bytes | None) -> None:
     """Write every posting list of one field, postings file blocks and term table rows.
 
     `items`: (term bytes, array) in ascending order of the bytes; an array holds docnums
-    (`paired` False) or docnum, frequency pairs."""
+    (`paired` False) or docnum, frequency pairs; or a RawRow to copy."""
     rows = []
     for tbytes, a in items:
-        if len(a) > (2 * INLINE_LIMIT if paired else INLINE_LIMIT):
+        if isinstance(a, RawRow):
+            if a.extent is None:
+                info = a.info
+            else:
+                start = postfile.tell()
+                postfile.write(a.extent)
+                info = a.info + pack_long(start) + pack_int(len(a.extent))
+        elif len(a) > (2 * INLINE_LIMIT if paired else INLINE_LIMIT):
             info = _blocks(postfile, a, paired, boost, lengths)
         elif paired:
             info = _inlined_pairs(a, boost, lengths)
