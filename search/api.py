@@ -116,6 +116,7 @@ class Index:
                 userdict = check_meta(gen_dir, self.path)
                 ix = whoosh_index.open_dir(str(gen_dir))
                 searcher = ix.searcher()
+                cache = _snapshot_cache(searcher, gen_dir)
                 break
             except IndexNotFound:
                 raise
@@ -133,7 +134,7 @@ class Index:
         self.gen_dir = gen_dir
         self._ix = ix
         self._searcher = searcher
-        self._cache: dict = self._fresh_cache()
+        self._cache: dict = cache
         self._variants: VariantGroups | None = None  # read on first use: `stats`, `show` need none
 
     @property
@@ -157,14 +158,20 @@ class Index:
             self._searcher.close()
             self._open()
             return
-        self._searcher = self._searcher.refresh()
-        self._cache = self._fresh_cache()
+        for attempt in range(6):
+            # a commit that lands between the refresh and the character indexes' opening may
+            # have merged those segments away: take the snapshot after it instead
+            searcher = self._searcher.refresh()
+            try:
+                self._cache = _snapshot_cache(searcher, self.gen_dir)
+                break
+            except IndexUnusable:
+                if attempt == 5:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+            finally:
+                self._searcher = searcher
         self._variants = None  # `zhsearch index --variants` replaces them without a new snapshot
-
-    def _fresh_cache(self) -> dict:
-        """What results.py keeps per snapshot (live documents, field lengths, ...); the folder
-        holds the segments' character indexes."""
-        return {"folder": str(self.gen_dir)}
 
     def close(self) -> None:
         self._searcher.close()
@@ -444,6 +451,16 @@ class Index:
             last_changed=None if change is None else change.changed,
             last_removed=None if change is None else change.removed,
         )
+
+
+def _snapshot_cache(searcher, gen_dir: Path) -> dict:
+    """What results.py keeps per searcher snapshot (live documents, field lengths, ...), begun
+    with the segments' character indexes, opened with the snapshot: a commit's merges delete
+    the files of the segments they merge, and an open file outlives its deletion, a later
+    opening does not (IndexUnusable then: the caller takes a newer snapshot)."""
+    from .results import open_chars
+
+    return {"folder": str(gen_dir), "chars": open_chars(searcher.reader(), str(gen_dir))}
 
 
 def _check_page(limit: int, offset: int) -> None:

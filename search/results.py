@@ -40,8 +40,13 @@ def _snapshot(reader, folder: str) -> dict:
         # a hit lists the URLs of its story's other copies: 19 of them for each hit at x20, where
         # reading each copy's stored fields (a zlib pickle with its body) cost 1.6 ms a hit
         "url": reader.column_reader("url") if leaves else {},
-        "chars": [(CharsReader(segment_path(folder, seg.segment())), base) for seg, base in leaves],
     }
+
+
+def open_chars(reader, folder: str) -> list:
+    """Each segment's character index (codec/chars.py) with its docnum base, for a snapshot."""
+    leaves = reader.leaf_readers() if reader.doc_count_all() else []
+    return [(CharsReader(segment_path(folder, seg.segment())), base) for seg, base in leaves]
 
 
 def snapshot_postings(searcher, cache: dict) -> Postings:
@@ -49,6 +54,8 @@ def snapshot_postings(searcher, cache: dict) -> Postings:
     reader = searcher.reader()
     if "live" not in cache:
         cache.update(_snapshot(reader, cache["folder"]))
+        if "chars" not in cache:
+            cache["chars"] = open_chars(reader, cache["folder"])
     return Postings(reader, cache["chars"], _lengths=cache.setdefault("lengths", {}))
 
 

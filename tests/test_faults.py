@@ -25,7 +25,7 @@ What is tried, for the README's reliability section:
   run, not waiting for the dead writer's lock, yields exactly the new state. Ctrl-C, 5 trials
   (while reading, while indexing, inside the commit, a SIGINT from outside, during start-up):
   exit 130, one line, the index as before. Full disk: Whoosh's writes patched to fail with
-  ENOSPC (update and rebuild), and a real 2 MB tmpfs (when one can be mounted).
+  ENOSPC (update and rebuild), and a real 1 MB tmpfs (when one can be mounted).
 * Concurrency, 8 races: a second indexer with ``--wait 1`` (exit 75 naming the holder's pid
   and start time); a third with ``--wait 60`` (runs after the first); two indexers started
   together; a stale snapshot, fresh ``open_index`` calls and ``refresh()`` while an update
@@ -1064,7 +1064,7 @@ def tmpfs(tmp_path):
         pytest.skip("mounting a tmpfs needs root")
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs: {r.stderr.strip()}")
     try:
