@@ -349,3 +349,16 @@ def test_memory_option_sets_the_segment_size(tmp_path, monkeypatch):
     assert index_content(tmp_path / "ix16")["docs"] == index_content(tmp_path / "ix128")["docs"]
     r = CliRunner().invoke(main, ["index", str(corpus), "--index", str(tmp_path / "bad"), "--memory", "0"])
     assert r.exit_code == 2 and "--memory" in r.output
+
+
+def test_whoosh_itself_searches_the_word_fields(seed_corpus, tmp_path):
+    """The product's promise: the word fields stay a Whoosh index that Whoosh's own reader and
+    query parser search (the character index beside it is zhsearch's own)."""
+    from whoosh.qparser import QueryParser
+
+    update_index([seed_corpus], tmp_path / "ix")
+    ix = whoosh_index.open_dir(str(store.current_generation_dir(tmp_path / "ix")))
+    with ix.searcher() as s:
+        hits = s.search(QueryParser("body", ix.schema).parse("人质"), limit=5)
+        assert [h["title"] for h in hits] == ["卡塔尔斡旋哈马斯释放人质"]
+        assert s.search(QueryParser("body", ix.schema).parse("不存在的词语"), limit=5).is_empty()
