@@ -116,7 +116,7 @@ def _after(groups: list[list[int]], first: int, count: int) -> list[list[int]]:
 
 
 def _merge(writer, segments: list):
-    """Write the live documents of `segments`, in order, as one new segment; return it."""
+    """Write the live documents of `segments` (the largest segment's first) as one new segment; return it."""
     from .segment import write_postings
 
     storage, schema, codec = writer.storage, writer.schema, writer.codec
