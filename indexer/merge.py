@@ -65,7 +65,7 @@ def plan(sizes: list[tuple[int, int]], compact: bool = False) -> list[list[int]]
     if compact:
         return [list(range(len(sizes)))] if len(sizes) > 1 or (sizes and sizes[0][0] < sizes[0][1]) else []
     groups: list[list[int]] = []
-    alive = {i for i, (lv, total) in enumerate(sizes)}
+    alive = set(range(len(sizes)))
     # segments that lost much of their documents go with the next merge of their tier, or alone
     stale = {i for i, (lv, total) in enumerate(sizes) if total and lv < total * (1 - DELETED_SHARE)}
     while True:

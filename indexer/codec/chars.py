@@ -31,6 +31,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+from array import array
 
 import numpy as np
 
@@ -175,7 +176,7 @@ class CharsWriter:
             pass
 
 
-def write_table(path: str | os.PathLike, table: dict[int, "array"], doccount: int) -> None:
+def write_table(path: str | os.PathLike, table: dict[int, array], doccount: int) -> None:
     """Write a segment's character index from key -> array of ascending docnums."""
     writer = CharsWriter(path, doccount)
     try:

@@ -373,10 +373,7 @@ def live(segreader) -> np.ndarray:
 
 def length_codes(segreader, fieldname: str) -> np.ndarray:
     """Every document's length byte in the field (Whoosh's quantised length), by segment docnum."""
-    count = segreader.doc_count_all()
-    column = segreader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    codes = bytes(count) if column is None else bytes(column[d] for d in range(count))
-    return np.frombuffer(codes, dtype=np.uint8)
+    return np.frombuffer(length_bytes(segreader._perdoc, fieldname, segreader.doc_count_all()), dtype=np.uint8)
 
 
 def lengths(segreader, fieldname: str) -> np.ndarray:
