@@ -97,6 +97,24 @@ def test_same_stored_fields_and_lengths_as_whoosh(pair):
             assert ours.doc_field_length(d, field) == theirs.doc_field_length(d, field)
 
 
+@pytest.mark.parametrize("piece", [7, 300, 1 << 16])  # bytes read at a time: rows cut anywhere, longer than a piece, whole
+def test_field_rows_are_whooshs_own_term_table_rows(pair, monkeypatch, piece):
+    import indexer.codec.w3 as w3
+
+    monkeypatch.setattr(w3, "ROWS_READ", piece)
+    _, ours, _ = pair
+    segreader = ours.leaf_readers()[0][0] if hasattr(ours, "leaf_readers") else ours
+    table = segreader._terms._tindex
+    for field in INDEXED + ("no such field",):
+        got = [(key, info) for key, tag, info in w3.field_rows(segreader, field, "t")]
+        if field not in segreader._terms._fieldmap:
+            assert got == []
+            continue
+        prefix = segreader._terms._keycoder(field, b"")
+        want = [(k[2:], v) for k, v in table.items_from(prefix) if k[:2] == prefix]
+        assert got == want and len(got) > 0, field
+
+
 def test_short_posting_lists_are_inlined_in_the_term_table(pair):
     _, ours, _ = pair
     for field in ("title", "body"):

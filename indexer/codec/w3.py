@@ -234,6 +234,7 @@ def _big_endian(freqs: array) -> bytes:
 
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _BLOCK_SIZE = struct.Struct("!i")
+ROWS_READ = 1 << 16  # bytes of term table rows read at a time by field_rows
 _MAGIC = 4  # the W3 header magic before a term's first block
 
 
@@ -314,9 +315,10 @@ def field_rows(segreader, fieldname: str, tag):
     terms = segreader._terms
     if fieldname not in terms._fieldmap:
         return
-    # The field's rows lie side by side in the term table: read them in one piece and split it
-    # here. Whoosh's items_from makes three small reads a row (a merge's largest cost after the
-    # postings themselves).
+    # The field's rows lie side by side in the term table: read them in pieces of ROWS_READ bytes
+    # and split them here. Whoosh's items_from makes three small reads a row (a merge's largest
+    # cost after the postings themselves); pieces, not the whole field, because a large import's
+    # merge reads a hundred segments' tables at once.
     table = terms._tindex
     fnum = terms._fieldmap[fieldname]
     start = table.closest_key_pos(struct.pack("!H", fnum))
@@ -324,14 +326,24 @@ def field_rows(segreader, fieldname: str, tag):
         return
     end = table.closest_key_pos(struct.pack("!H", fnum + 1)) if fnum < 0xFFFF else None
     end = table.endofdata if end is None else end
-    data = table.dbfile.get(start, end - start)
-    unpack, head, pos = _ROW_LENGTHS.unpack_from, _ROW_LENGTHS.size, 0
-    while pos < len(data):
-        keylen, infolen = unpack(data, pos)
-        key = pos + head + 2  # past the field number
-        info = key - 2 + keylen
-        pos = info + infolen
-        yield data[key:info], tag, data[info:pos]
+    unpack, head = _ROW_LENGTHS.unpack_from, _ROW_LENGTHS.size
+    while start < end:
+        data = table.dbfile.get(start, min(max(ROWS_READ, head), end - start))
+        pos = 0
+        while pos + head <= len(data):
+            keylen, infolen = unpack(data, pos)
+            key = pos + head + 2  # past the field number
+            info = key - 2 + keylen
+            if info + infolen > len(data):
+                if pos == 0:  # one row longer than a piece
+                    data = table.dbfile.get(start, head + keylen + infolen)
+                    continue
+                break
+            pos = info + infolen
+            yield data[key:info], tag, data[info:pos]
+        if pos == 0:
+            raise ValueError(f"a damaged term table: a row at {start} runs past {end}")
+        start += pos
 
 
 def row_postings(segreader, info: bytes):
