@@ -24,12 +24,15 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .reader import Article
 from .schema import to_document
 
-Load = Callable[[str], "tuple[Article | None, str | None]"]  # file -> (article, or None and why)
-Problems = list[tuple[str, str]]  # (file, why it was not written)
+# A file is what the caller's `files` hold (the writer: worklist.FileToWrite, whose packing keeps
+# the pages the two processes share from being copied)
+Load = Callable[[Any], "tuple[Article | None, str | None]"]  # file -> (article, or None and why)
+Problems = list[tuple[Any, str]]  # (file, why it was not written)
 Columns = Callable[[str], dict]  # URL -> column values to add to its document (arrivals.Run.columns)
 
 PARALLEL_FROM = 400  # articles; below this, forking costs more than it saves

@@ -20,6 +20,7 @@ from .lock import WriteLock
 from .reader import MAX_FILE_BYTES, Article, parse_article
 from .store import FileState
 from .walk import DEFAULT_PATTERNS, CorpusFile, walk_corpus
+from .worklist import FileToWrite, WorkList
 
 Warn = Callable[[str, str], None]
 
@@ -242,16 +243,17 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                 from whoosh import query as wq
 
                 writer.delete_by_query(wq.Or([wq.Term("url", url) for url in stale]))
-            files = [rel for _, rel, _ in to_write if rel is not None]
+            files = plan.work_list(rel for _, rel, _ in to_write if rel is not None)
+            del disk  # the walk's record of every file: not needed any more, and large at x100
             bar = _progress(None, progress, "indexing", len(files))
             problems = add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None,
                                     run.columns if run is not None else None)
             if bar is not None:
                 bar.close()
-            for rel, reason in problems:
-                plan.not_written(rel, reason)
+            for item, reason in problems:
+                plan.not_written(item.rel, reason)
             if run is not None:  # before the commit, as the state: see arrivals.py
-                failed = {rel for rel, _ in problems}
+                failed = {item.rel for item, _ in problems}
                 change = run.change(writer.generation, {url for url, rel, _ in to_write if rel in failed},
                                     previous.last if previous is not None else None)
                 store.write_meta(gen_dir, arrivals.with_change(store.read_meta(gen_dir), change))
@@ -441,24 +443,31 @@ class _Plan:
             out.append((url, rel, indexed))
         return out
 
-    def article(self, rel: str) -> tuple[Article | None, str | None]:
+    def work_list(self, rels: Iterable[str]) -> WorkList:
+        """The files `rels` to write, as `article` takes them."""
+        state = self.state
+        return WorkList(FileToWrite(rel, self.abspaths.get(rel, rel), st.digest if (st := state.get(rel)) else "")
+                        for rel in rels)
+
+    def article(self, item: FileToWrite) -> tuple[Article | None, str | None]:
         """The article of a file to write, kept from the reading pass or read again; or None and why.
 
         Files are read again when the reading pass kept PARSED_BUDGET characters already,
         and for a duplicate that was not read this run but now wins its URL (its rival is gone).
         What is read again must be what the reading pass recorded (its digest), or the state
         would describe another version than the index holds. This runs in either indexing
-        process (parallel.py): it changes nothing here, the caller reports to not_written().
+        process (parallel.py): it changes nothing here, the caller reports to not_written(), and
+        it reads nothing of the reading pass's per-file records but the parsed articles (see
+        worklist.py).
         """
-        article = self.parsed.pop(rel, None)
+        article = self.parsed.pop(item.rel, None)
         if article is not None:
             return article, None
         try:
-            data, _, _ = _read(self.abspaths.get(rel, rel))
-            recorded = self.state.get(rel)
-            if recorded is not None and recorded.digest != _digest(data):
+            data, _, _ = _read(item.abspath)
+            if item.digest and item.digest != _digest(data):
                 return None, "changed while the indexer ran; it is read again on the next run"
-            return parse_article(data, rel), None
+            return parse_article(data, item.rel), None
         except (OSError, ArticleParseError) as exc:
             return None, f"cannot read again: {exc}"
 
