@@ -247,12 +247,13 @@ def _needles(positive) -> list[str]:
 def _hit(searcher, text_of, docnum: int, rank: int, score: float, needles: list[str], duplicates: list[str]) -> Hit:
     """The hit, its snippet to be made from the text read here when first asked for."""
     doc = searcher.stored_fields(docnum)
-    own = originals(doc, text_of(docnum))
+    norm = text_of(docnum)
+    own = originals(doc, norm)
     title = own["title"]
 
     def marks() -> Marks:
-        snippet = make_snippet(own["lead"], own["body"], needles)
-        return Marks(snippet.text, [tuple(s) for s in snippet.highlights], find_spans(title, needles))
+        snippet = make_snippet(own["lead"], own["body"], needles, normalized=(norm["lead"], norm["body"]))
+        return Marks(snippet.text, [tuple(s) for s in snippet.highlights], find_spans(title, needles, norm["title"]))
 
     return Hit(
         rank=rank,

@@ -129,9 +129,11 @@ def count_literal(norm_text: str, needle: str) -> int:
     return len(_needle_re(needle).findall(norm_text)) if needle else 0
 
 
-def find_spans(text: str, needles: Sequence[str]) -> list[tuple[int, int]]:
-    """Highlight runs of `needles` in `text`, as code point offsets into `text`."""
-    return _merge(_occurrences(normalize(text), _clean_needles(needles)))
+def find_spans(text: str, needles: Sequence[str], normalized: str | None = None) -> list[tuple[int, int]]:
+    """Highlight runs of `needles` in `text`, as code point offsets into `text`.
+
+    `normalized`: normalize(text) when the caller has it (the index stores it)."""
+    return _merge(_occurrences(normalize(text) if normalized is None else normalized, _clean_needles(needles)))
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -174,8 +176,35 @@ def _window(text, a, b, room, spans):
     return start, end, start > a, end < b
 
 
+def _collapsed(lead: str, body: str, normalized: tuple[str, str] | None) -> tuple[str, str]:
+    """Lead and body as one text with whitespace collapsed, and the same of their normalised
+    forms (normalised here when not given): every offset into one is an offset into the other."""
+    if normalized is not None and (len(normalized[0]), len(normalized[1])) != (len(lead), len(body)):
+        normalized = None  # not the same text's (normalising keeps lengths)
+    keep = [k for k, p in enumerate((lead, body)) if p and not p.isspace()]
+    text = "\n".join((lead, body)[k] for k in keep)
+    norm = None if normalized is None else "\n".join(normalized[k] for k in keep)
+    # A paragraph break stays a (1-char) "\n" to end sentences and becomes " " on output.
+    out, nout, pos = [], [], 0
+    for m in _WS.finditer(text):
+        sep = "\n" if "\n" in m.group() else " "
+        out += (text[pos:m.start()], sep)
+        if norm is not None:
+            nout += (norm[pos:m.start()], sep)
+        pos = m.end()
+    out.append(text[pos:])
+    text = "".join(out)
+    left = len(text) - len(text.lstrip())
+    text = text.strip()
+    if norm is None:
+        return text, normalize(text)
+    nout.append(norm[pos:])
+    return text, "".join(nout)[left:left + len(text)]
+
+
 def make_snippet(
-    lead: str, body: str, needles: Sequence[str], *, min_chars: int = 80, max_chars: int = 200
+    lead: str, body: str, needles: Sequence[str], *, min_chars: int = 80, max_chars: int = 200,
+    normalized: tuple[str, str] | None = None,
 ) -> Snippet:
     """Up to three fragments of the article that best show the query, in document order.
 
@@ -183,17 +212,17 @@ def make_snippet(
     those adding needles not yet shown; short results are padded with neighbouring
     sentences up to `min_chars`. `len(text) <= max_chars` always holds. With no match at
     all (e.g. only the title matched) it is the opening sentences, up to `max_chars`.
+    `normalized`: (normalize(lead), normalize(body)) when the caller has them (the index
+    stores them): normalising a whole article was most of a snippet's cost.
     """
     if max_chars < 16:
         raise ValueError(f"max_chars={max_chars}: too short for a snippet")
-    text = "\n".join(p for p in (lead, body) if p and not p.isspace())
-    # Collapse whitespace once so every offset below is already a final-text offset;
-    # a paragraph break stays a (1-char) "\n" to end sentences and becomes " " on output.
-    text = _WS.sub(lambda m: "\n" if "\n" in m.group() else " ", text).strip()
+    # Whitespace is collapsed once so every offset below is already a final-text offset.
+    text, norm = _collapsed(lead, body, normalized)
     if not text:
         return Snippet("")
     words = _clean_needles(needles)
-    occ = _occurrences(normalize(text), words)
+    occ = _occurrences(norm, words)
     spans = _merge(occ)
     sents = _sentences(text)
     starts = [a for a, _ in sents]

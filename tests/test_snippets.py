@@ -410,3 +410,35 @@ def test_make_snippet_long_sentences(body, needles, max_chars):
     if first and max_chars >= 40 and first[0][1] - first[0][0] <= 8:
         s, e = snip.highlights[0]
         assert squash(snip.text[s:e]) == squash(body[first[0][0] : first[0][1]])
+
+
+def test_the_stored_normalised_text_gives_the_same_snippets_as_normalising_again():
+    """A hit's snippet uses the normalised lead and body the index stores (normalising a whole
+    article was most of a query's time); on every pool article it is the snippet normalising
+    the article itself gives, for the title's first words and for its first word alone."""
+    from indexer.analysis import query_words
+    from indexer.errors import ArticleParseError
+    from indexer.reader import parse_article
+
+    from .conftest import POOL, pool_files
+
+    if not POOL.is_dir():
+        pytest.skip(f"the shared article pool is not at {POOL}")
+    compared = 0
+    for p in pool_files()[::2]:
+        try:
+            a = parse_article(p.read_bytes(), p.name)
+        except ArticleParseError:
+            continue
+        words = query_words(a.title)[:4]
+        norm = (normalize(a.lead), normalize(a.body))
+        for needles in (words, words[:1]):
+            assert make_snippet(a.lead, a.body, needles, normalized=norm) == make_snippet(a.lead, a.body, needles), p
+            compared += 1
+    assert compared > 4000
+
+
+def test_normalised_text_of_another_length_is_not_used():
+    lead, body = "卡塔尔  调停", "人质获释。"
+    wrong = ("x", "y")  # not normalize(lead), normalize(body): the snippet normalises itself
+    assert make_snippet(lead, body, ["卡塔尔"], normalized=wrong) == make_snippet(lead, body, ["卡塔尔"])
