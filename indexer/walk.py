@@ -22,9 +22,13 @@ Warn = Callable[[str, str], None]
 @dataclass(frozen=True, slots=True)
 class CorpusFile:
     rel: str  # path relative to its corpus folder: the file's identity, so a moved corpus is not re-indexed
-    abspath: str
+    root: str  # the corpus folder as given (one object for all its files: x100 holds 447,000 of these)
     size: int
     mtime_ns: int
+
+    @property
+    def abspath(self) -> str:
+        return os.path.join(self.root, self.rel)
 
 
 def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> dict[str, CorpusFile]:
@@ -40,6 +44,7 @@ def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> di
         root = Path(root)
         if not root.is_dir():
             raise CorpusNotFound(f"corpus folder {root} does not exist or is not a folder")
+        root_text = os.fspath(root)  # os.walk's dirpaths begin with it
         for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: warn(e.filename or str(root), _why(e))):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
@@ -63,7 +68,7 @@ def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> di
                 if rel in found:
                     warn(abspath, f"same relative path as {found[rel].abspath}; only the first is indexed")
                     continue
-                found[rel] = CorpusFile(rel, abspath, st.st_size, st.st_mtime_ns)
+                found[rel] = CorpusFile(rel, root_text, st.st_size, st.st_mtime_ns)
     return found
 
 

@@ -345,10 +345,10 @@ class _Plan:
         self.parsed: dict[str, Article] = {}  # some of them, kept for the writing pass
         self._kept = 0
         self.touched_urls: set[str] = set()
-        self.abspaths: dict[str, str] = {}
+        self.roots: dict[str, str] = {}  # file -> its corpus folder (the path is made when needed)
 
     def visit(self, cf: CorpusFile) -> None:
-        self.abspaths[cf.rel] = cf.abspath
+        self.roots[cf.rel] = cf.root
         old = self.old.get(cf.rel)
         s = self.summary
         if old is not None and old.size == cf.size and old.mtime_ns == cf.mtime_ns:
@@ -446,8 +446,12 @@ class _Plan:
     def work_list(self, rels: Iterable[str]) -> WorkList:
         """The files `rels` to write, as `article` takes them."""
         state = self.state
-        return WorkList(FileToWrite(rel, self.abspaths.get(rel, rel), st.digest if (st := state.get(rel)) else "")
+        return WorkList(FileToWrite(rel, self.roots.get(rel, ""), st.digest if (st := state.get(rel)) else "")
                         for rel in rels)
+
+    def _abspath(self, rel: str) -> str:
+        root = self.roots.get(rel)
+        return rel if root is None else os.path.join(root, rel)
 
     def article(self, item: FileToWrite) -> tuple[Article | None, str | None]:
         """The article of a file to write, kept from the reading pass or read again; or None and why.
@@ -473,7 +477,7 @@ class _Plan:
 
     def not_written(self, rel: str, reason: str) -> None:
         """A file to write could not be: say so, and have the next run read it again."""
-        self.warn(self.abspaths.get(rel, rel), reason)
+        self.warn(self._abspath(rel), reason)
         recorded = self.state.get(rel)
         if recorded is not None:
             self.state[rel] = replace(recorded, digest="", mtime_ns=-1)
