@@ -47,12 +47,16 @@ def walk_corpus(dirs: Iterable[Path], patterns: Iterable[str], warn: Warn) -> di
         root_text = os.fspath(root)  # os.walk's dirpaths begin with it
         for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: warn(e.filename or str(root), _why(e))):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            # the relative path in / form, made per folder: a Path per file interned every name
+            # (tens of MB at x100)
+            folder = Path(os.path.relpath(dirpath, root)).as_posix()
+            prefix = "" if folder == "." else folder + "/"
             for name in sorted(filenames):
                 if (name.startswith(".") or name.lower() in README_NAMES
                         or not any(fnmatch.fnmatchcase(name, p) for p in patterns)):
                     continue
                 abspath = os.path.join(dirpath, name)
-                rel = Path(os.path.relpath(abspath, root)).as_posix()
+                rel = prefix + name
                 if not _utf8(rel):
                     # The index records paths as UTF-8 text; such a name cannot be one.
                     warn(os.fsencode(abspath).decode("utf-8", "backslashreplace"), "file name is not valid UTF-8; rename the file")
