@@ -288,6 +288,9 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", action="store_true", help="the scale run instead (make bench-scale)")
     ap.add_argument("--scales", type=parse_scales, help='with --scale: replication factors, "1 20 100" or 1,20,100 '
                                                         f'(default "1 20"; --quick "{QUICK_SCALES}")')
+    ap.add_argument("--no-fts5", dest="fts5", action="store_false",
+                    help="with --scale: zhsearch alone, no FTS5+jieba build beside it (at x100 that build alone takes "
+                         "about two hours here); the ratios are then left out")
     ap.add_argument("--no-compact", dest="compact", action="store_false",
                     help="with --scale: skip `zhsearch index --compact` even where zhsearch has it")
     ap.add_argument("--work", type=Path, default=WORK, help="where the scratch folder goes (default bench/work; "
