@@ -222,7 +222,10 @@ def _merged_items(readers, docmaps, fieldname: str, fmt):
         tfs: list = []
         for _, n, info in parts:
             old, weights = row_postings(readers[n], info)
-            if isinstance(old, tuple):
+            if n == 0 and keeps:  # numbers kept: no renumbering, no deletions
+                ids += old if isinstance(old, tuple) else old.tolist()
+                tfs += weights if isinstance(weights, tuple) else weights.tolist()
+            elif isinstance(old, tuple):
                 m = maps[n]
                 for d, w in zip(old, weights):
                     if (new := m[d]) >= 0:
