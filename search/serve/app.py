@@ -36,22 +36,25 @@ SECURITY_HEADERS = {
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1", "[::1]"]
 
 
-def create_app(index: str | Path | Indexes, *, workers: int = 4, trusted_hosts: list[str] | None = None) -> Flask:
-    """The app over an index folder (or an `Indexes` to share). `trusted_hosts`: the Host
-    names requests may carry (a server on the loopback answers only to its own names, so a
-    web page elsewhere cannot reach it by DNS rebinding); None: any."""
+def create_app(index: str | Path | Indexes, *, workers: int = 4, hosts: list[str] | None = None) -> Flask:
+    """The app over an index folder (or an `Indexes` to share). `hosts`: the names requests
+    may carry in their Host header (a server on the loopback answers only to its own names,
+    so that a web page elsewhere cannot reach it by DNS rebinding); None: any."""
     indexes = index if isinstance(index, Indexes) else Indexes(index, workers)
     app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
-    app.config.update(TRUSTED_HOSTS=trusted_hosts)
     app.extensions["zhsearch.indexes"] = indexes
     app.jinja_env.globals.update(marked=marked, safe_href=safe_href, readable_url=readable_url, utc=utc,
                                  MAX_QUERY_CHARS=MAX_QUERY_CHARS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
 
+    allowed_hosts = None if hosts is None else {h.strip("[]").lower() for h in hosts}
+
     @app.before_request
     def read_only():
         if request.method not in ("GET", "HEAD"):
             abort(405, valid_methods=["GET", "HEAD"])
+        if allowed_hosts is not None and host_name(request.host) not in allowed_hosts:
+            abort(400, "unknown Host: this server answers to the loopback's names only")
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -144,6 +147,13 @@ def create_app(index: str | Path | Indexes, *, workers: int = 4, trusted_hosts: 
 def _just_q(q: str) -> SearchParams:
     """The search box of a page that is not a search (an article, an error): the query only."""
     return SearchParams(q=q[:MAX_QUERY_CHARS])
+
+
+def host_name(host: str) -> str:
+    """The name of a Host header, without its port: `[::1]:8700` -> `::1`."""
+    if host.startswith("["):
+        return host[1:host.find("]")].lower()
+    return host.rpartition(":")[0].lower() if host.count(":") == 1 else host.lower()
 
 
 def _json(obj: dict, status: int = 200) -> Response:

@@ -58,7 +58,9 @@ class Indexes:
         if slot.ix is None:
             slot.ix = Index(self.path)  # IndexNotFound, IndexUnusable, ...: the request answers 503
             slot.checked = now
-        elif now - slot.checked >= self.refresh_seconds:
+        elif now - slot.checked >= self.refresh_seconds or not slot.ix.gen_dir.is_dir():
+            # (a generation a --rebuild replaced and deleted is refreshed at once: its open files
+            # still answer searches, but not what reads its folder)
             slot.checked = now
             try:
                 slot.ix.refresh()

@@ -10,6 +10,7 @@ a request that comes during the warm-up waits for it.
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 
 import click
@@ -49,7 +50,7 @@ def serve(index_dir: str, host: str, port: int, *, workers: int = WORKERS) -> No
     store.current_generation_dir(index_dir)
     indexes = Indexes(index_dir, workers)
     local = is_loopback(host)
-    app = create_app(indexes, trusted_hosts=LOOPBACK_HOSTS if local else None)
+    app = create_app(indexes, hosts=LOOPBACK_HOSTS if local else None)
     try:
         server = waitress.create_server(app, host=host, port=port, threads=workers, ident="zhsearch",
                                         clear_untrusted_proxy_headers=True)
@@ -62,8 +63,26 @@ def serve(index_dir: str, host: str, port: int, *, workers: int = WORKERS) -> No
         click.echo(f"zhsearch: serving {index_dir} at {url_of(host, server.effective_port)} (Ctrl-C to stop)")
         sys.stdout.flush()
         indexes.start_warm_up()
-        server.run()
+        if _runs_until_interrupted(server):
+            raise KeyboardInterrupt
     finally:
         server.close()
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
         indexes.close()
+
+
+def _runs_until_interrupted(server) -> bool:
+    """Run the server; True when Ctrl-C stopped it. waitress's run() takes a KeyboardInterrupt
+    as its cue to return normally, so the signal is noted on its way through, for exit 130."""
+    interrupted = []
+
+    def note(signum, frame):
+        interrupted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return bool(interrupted)

@@ -54,7 +54,13 @@ def facets(ix: Index, p: SearchParams) -> dict:
 
 
 def stats(ix: Index) -> IndexStats:
-    return ix.stats()
+    try:
+        return ix.stats()
+    except FileNotFoundError:
+        # stats read the generation's folder, which a --rebuild deletes once it has swapped in
+        # its own (searches go on from the open files): the new generation's, then
+        ix.refresh()
+        return ix.stats()
 
 
 @dataclass(frozen=True, slots=True)
