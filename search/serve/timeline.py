@@ -14,8 +14,7 @@ from typing import Sequence
 
 from ..chart import bar_runs, legend, outlet_styles, outlet_totals
 
-WIDTH, HEIGHT = 720, 120  # the viewBox: the SVG scales to the page's width
-AXIS = 16  # room under the bars for the first and last period's labels
+WIDTH, HEIGHT = 720, 100  # the viewBox: the SVG stretches to the page's width (labels are HTML beside it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,6 @@ class Chart:
     undated: int
     width: int = WIDTH
     height: int = HEIGHT
-    axis_y: int = HEIGHT - 4
 
 
 def period_end(start: date, by: str) -> date:
@@ -67,13 +65,12 @@ def lay_out(periods: Sequence) -> Chart | None:
     totals = outlet_totals(dated)
     styles = outlet_styles(totals)
     peak = max(p.count for p in dated)
-    room = HEIGHT - AXIS
-    scale = room / peak
+    scale = HEIGHT / peak
     step = WIDTH / len(dated)
     gap = min(2.0, step / 5)
     bars = []
     for i, p in enumerate(dated):
-        segments, top = [], room
+        segments, top = [], HEIGHT
         for style, n in bar_runs(p.sources, styles, scale):
             top -= n
             segments.append(Segment(top, n, style))
