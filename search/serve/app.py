@@ -21,8 +21,9 @@ from indexer.errors import QuerySyntaxError, ZhsearchError
 from ..facets import AUTO, BY
 from . import views
 from .indexes import Indexes
-from .markup import marked, readable_url, safe_href, utc
+from .markup import article_href, marked, page_href, readable_url, safe_href, utc
 from .params import MAX_QUERY_CHARS, SearchParams, search_params
+from .timeline import Chart, svg
 
 HERE = Path(__file__).parent
 
@@ -44,6 +45,7 @@ def create_app(index: str | Path | Indexes, *, workers: int = 4, hosts: list[str
     app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
     app.extensions["zhsearch.indexes"] = indexes
     app.jinja_env.globals.update(marked=marked, safe_href=safe_href, readable_url=readable_url, utc=utc,
+                                 page_href=page_href, article_href=article_href, timeline_svg=timeline_svg,
                                  MAX_QUERY_CHARS=MAX_QUERY_CHARS)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
 
@@ -147,6 +149,11 @@ def create_app(index: str | Path | Indexes, *, workers: int = 4, hosts: list[str
 def _just_q(q: str) -> SearchParams:
     """The search box of a page that is not a search (an article, an error): the query only."""
     return SearchParams(q=q[:MAX_QUERY_CHARS])
+
+
+def timeline_svg(chart: Chart, p: SearchParams):
+    """The result's timeline, each bar a link to this search narrowed to the bar's period."""
+    return svg(chart, lambda bar: page_href(p.link(since=bar.since, until=bar.until, offset=0)))
 
 
 def host_name(host: str) -> str:
