@@ -88,7 +88,7 @@ GOALS: tuple[Goal, ...] = (
     Goal(12, "daily: index size / fresh build's", "daily", lambda d: _get(d, "ratios", "size_daily/fresh"), 1.2, "x"),
     Goal(15, "serve: p95, 50 requests/s from 20 clients", "serve", lambda s: _get(s, "open", "p95_ms"), 50.0, "ms"),
     Goal(15, "serve: errors at 50 requests/s", "serve", lambda s: _get(s, "open", "errors"), 0.0),
-    Goal(15, "serve: memory at the end / after 100 requests", "serve",
+    Goal(15, "serve: memory (PSS) at the end / after 100 req.", "serve",
          lambda s: _get(s, "memory", "growth"), 1.1, "x"),
     Goal(15, "serve: errors, 20 clients flat out", "serve", lambda s: _get(s, "closed", "errors"), 0.0),
     Goal(15, "serve: start to the address printed", "serve", lambda s: _get(s, "start", "address_s"), 1.0, "s"),

@@ -7,7 +7,8 @@
 1. Start: the process spawned -> its address printed -> the first 200 (the warm-up opens an
    Index per worker thread and runs a query on each before the first request is answered).
 2. 100 requests, one at a time (the bench queries); the server's memory (RSS and PSS, from
-   /proc) after them.
+   /proc) after them. Growth is read on PSS: every worker's Index maps the index's files, and
+   RSS counts a page of them once per mapping that touched it.
 3. Open loop: CLIENTS clients send RATE requests a second in all, for OPEN_S seconds, on a fixed
    timetable (request k at k / RATE s; client i sends requests i, i + CLIENTS, ...), each over
    its own keep-alive connection. A request's latency runs from the time it was due, not
@@ -224,7 +225,9 @@ def run(index: Path, args) -> dict:
             log(f"closed loop: {CLIENTS} clients flat out, {args.closed_s:g} s ...")
             closed = closed_loop(host, port, args.closed_s)
             memory["end"] = memory_mb(proc.pid)
-            memory["growth"] = round(memory["end"]["rss_mb"] / memory["after_first"]["rss_mb"], 3)
+            # PSS, not RSS: each worker's Index maps the index's files itself, and RSS counts a
+            # page once per mapping (it grows as the other workers touch pages one already had)
+            memory["growth"] = round(memory["end"]["pss_mb"] / memory["after_first"]["pss_mb"], 3)
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -258,7 +261,7 @@ def report(res: dict) -> None:
           f"{c['per_s']} requests/s; p50 {c['p50_ms']} ms, p95 {c['p95_ms']} ms")
     print(f"server memory (RSS / PSS MB): after {FIRST} requests {m['after_first']['rss_mb']} / "
           f"{m['after_first']['pss_mb']}, after the open loop {m['after_open']['rss_mb']} / {m['after_open']['pss_mb']}, "
-          f"at the end {m['end']['rss_mb']} / {m['end']['pss_mb']} (x{m['growth']})")
+          f"at the end {m['end']['rss_mb']} / {m['end']['pss_mb']} (PSS x{m['growth']})")
     print(f"Ctrl-C: exit {res['meta']['exit_code']}; server error lines: {len(res['meta']['server_error_lines'])}")
 
 
@@ -267,8 +270,12 @@ def main(argv=None) -> int:
     ap.add_argument("--index", type=Path, help="serve this index (default: build the pool's in a scratch folder)")
     ap.add_argument("--quick", action="store_true", help=f"{QUICK_FILES} pool files, 5 s + 3 s: a smoke run")
     ap.add_argument("--work", type=Path, default=WORK, help="where the scratch folder goes (default bench/work)")
+    ap.add_argument("--open-seconds", type=float, help=f"length of the open loop (default {OPEN_S:g}; --quick 5)")
+    ap.add_argument("--closed-seconds", type=float, help=f"length of the closed loop (default {CLOSED_S:g}; --quick 3)")
     args = ap.parse_args(argv)
     args.open_s, args.closed_s = (5.0, 3.0) if args.quick else (OPEN_S, CLOSED_S)
+    args.open_s = args.open_seconds or args.open_s
+    args.closed_s = args.closed_seconds or args.closed_s
     results = QUICK_RESULTS if args.quick else RESULTS
     try:
         with Scratch(args.work) as work:

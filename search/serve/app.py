@@ -37,7 +37,7 @@ SECURITY_HEADERS = {
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1", "[::1]"]
 
 
-def create_app(index: str | Path | Indexes, *, workers: int = 4, hosts: list[str] | None = None) -> Flask:
+def create_app(index: str | Path | Indexes, *, workers: int = 2, hosts: list[str] | None = None) -> Flask:
     """The app over an index folder (or an `Indexes` to share). `hosts`: the names requests
     may carry in their Host header (a server on the loopback answers only to its own names,
     so that a web page elsewhere cannot reach it by DNS rebinding); None: any."""

@@ -10,6 +10,7 @@ a request that comes during the warm-up waits for it.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import signal
 import sys
 
@@ -17,7 +18,10 @@ import click
 
 from indexer import store
 
-WORKERS = 4
+# Python's GIL runs one thread's Python at a time: more worker threads only add switching
+# (1 served ~10-20% more requests flat out than 2, 2 more than 4), while with a single one
+# a slow query (a common word on a large index) would hold up every other request.
+WORKERS = 2
 
 
 class AddressUnusable(OSError):
@@ -48,6 +52,9 @@ def serve(index_dir: str, host: str, port: int, *, workers: int = WORKERS) -> No
     from .indexes import Indexes
 
     store.current_generation_dir(index_dir)
+    # waitress warns of every request that waits for a worker; with two workers a few waiting is
+    # normal under load, and one line each would bury what the console is for (the address, errors)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     indexes = Indexes(index_dir, workers)
     local = is_loopback(host)
     app = create_app(indexes, hosts=LOOPBACK_HOSTS if local else None)
