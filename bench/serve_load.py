@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import os
 import re
 import signal
@@ -116,19 +117,19 @@ def summary(samples: list[tuple[str, float, int]], seconds: float) -> dict:
     return {**one(samples), "by_kind": {kind: one([s for s in samples if s[0] == kind]) for kind in ("api", "page")}}
 
 
-def open_loop(host: str, port: int, seconds: float, rate: float = RATE, clients: int = CLIENTS) -> dict:
-    total = int(seconds * rate)
-    start = time.monotonic() + 0.2
+def _drive(host: str, port: int, plans: list) -> list[tuple[str, float, int]]:
+    """One client thread per plan, each over its own connection: a plan yields (k, due), the
+    k-th request and when it is due (None: now); a sample is (kind, seconds since due, status)."""
     samples: list[tuple[str, float, int]] = []
     lock = threading.Lock()
 
-    def run(i: int) -> None:
+    def run(plan) -> None:
         client = Client(host, port)
         mine = []
-        for k in range(i, total, clients):
-            due = start + k / rate
-            wait = due - time.monotonic()
-            if wait > 0:
+        for k, due in plan:
+            if due is None:
+                due = time.monotonic()
+            elif (wait := due - time.monotonic()) > 0:
                 time.sleep(wait)
             kind, path = request_path(k)
             try:
@@ -140,43 +141,36 @@ def open_loop(host: str, port: int, seconds: float, rate: float = RATE, clients:
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=run, args=(plan,)) for plan in plans]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    out = summary(samples, seconds)
+    return samples
+
+
+def open_loop(host: str, port: int, seconds: float, rate: float = RATE, clients: int = CLIENTS) -> dict:
+    total = int(seconds * rate)
+    start = time.monotonic() + 0.2
+
+    def timetable(i: int):
+        return ((k, start + k / rate) for k in range(i, total, clients))
+
+    out = summary(_drive(host, port, [timetable(i) for i in range(clients)]), seconds)
     out.update(clients=clients, rate_per_s=rate, seconds=seconds, late_s=round(time.monotonic() - start - seconds, 2))
     return out
 
 
 def closed_loop(host: str, port: int, seconds: float, clients: int = CLIENTS) -> dict:
-    end = time.monotonic() + seconds
-    samples: list[tuple[str, float, int]] = []
-    lock = threading.Lock()
-    counter = iter(range(10**9))
-
-    def run() -> None:
-        client = Client(host, port)
-        mine = []
-        while time.monotonic() < end:
-            kind, path = request_path(next(counter))
-            sent = time.monotonic()
-            try:
-                status = client.get(path)
-            except OSError:
-                status = 0
-            mine.append((kind, time.monotonic() - sent, status))
-        client.close()
-        with lock:
-            samples.extend(mine)
-
     started = time.monotonic()
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    end = started + seconds
+    counter = itertools.count()
+
+    def as_fast_as_answered():
+        while time.monotonic() < end:
+            yield next(counter), None
+
+    samples = _drive(host, port, [as_fast_as_answered() for _ in range(clients)])
     out = summary(samples, time.monotonic() - started)
     out["clients"] = clients
     return out
@@ -281,9 +275,8 @@ def main(argv=None) -> int:
         with Scratch(args.work) as work:
             index = args.index
             if index is None:
-                pool = bpool.pool_dir()
-                if not pool.is_dir():
-                    print(f"skipped: pool absent ({pool}); set ZHSEARCH_SHARED to the folder that holds corpus-pool/")
+                pool = bpool.pool_or_why()
+                if pool is None:
                     return 0
                 files = bpool.pool_files(pool)
                 if args.quick:

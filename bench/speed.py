@@ -305,9 +305,8 @@ def main(argv=None) -> int:
     start, steps, add = daily.QUICK if args.quick else daily.DEFAULT
     steps = args.daily_steps or steps
 
-    pool = bpool.pool_dir()
-    if not pool.is_dir():
-        print(f"skipped: pool absent ({pool}); set ZHSEARCH_SHARED to the folder that holds corpus-pool/")
+    pool = bpool.pool_or_why()
+    if pool is None:
         return 0
     files = bpool.pool_files(pool)
     if args.quick:  # every n-th file: all outlets, not the first folder's
