@@ -341,7 +341,8 @@ class Server:
             raise AssertionError(f"no address printed: {line!r} {self.proc.stderr.read()}")
         self.url = m.group(1)
         parts = urlsplit(self.url)
-        self.host, self.port = parts.hostname, parts.port
+        self.port = parts.port
+        self.host = "127.0.0.1" if parts.hostname == "0.0.0.0" else parts.hostname  # requests stay on the loopback
 
     def get(self, path: str, timeout: float = 30) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
