@@ -272,6 +272,30 @@ def test_a_missing_index_is_503_until_it_exists(tmp_path):
     assert api(client, "/api/stats")[1]["documents"] == 1
 
 
+def test_a_request_that_a_rebuild_cuts_short_is_answered_from_the_new_generation(tmp_path):
+    """stats reads the generation's folder: a --rebuild that swaps and deletes it in the middle
+    of a request fails that read, and the request is answered again after a refresh."""
+    from search.serve.indexes import Indexes
+
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus")
+    update_index([tmp_path / "corpus"], tmp_path / "index")
+    indexes = Indexes(tmp_path / "index", 1)
+    assert indexes.call(lambda ix: ix.stats().documents) == 1
+    calls = []
+
+    def rebuilt_meanwhile(ix):
+        if not calls:
+            write_article(tmp_path / "corpus", "more.md", title="卡塔尔", url="https://www.dw.com/zh/more/a-3")
+            update_index([tmp_path / "corpus"], tmp_path / "index", rebuild=True)
+        calls.append(ix.gen_dir)
+        return ix.stats().documents
+
+    assert indexes.call(rebuilt_meanwhile) == 2
+    assert len(calls) == 2 and calls[0] != calls[1] and not calls[0].exists()
+    indexes.close()
+
+
 # ---------------------------------------------------------------- the page
 
 
@@ -456,8 +480,9 @@ def test_serve_sees_new_commits_and_answers_through_a_rebuild(tmp_path):
         assert rebuild.wait() == 0
         time.sleep(2.5)  # past the refresh interval: the rebuilt generation is served
         assert srv.json("/api/stats")[1]["documents"] == before + 1
-        assert set(statuses) == {200}, statuses
-        srv.stop()
+        code, err = srv.stop()
+    assert set(statuses) == {200}, (statuses, err)
+    assert code == 130 and "error" not in err, err
 
 
 def test_the_wheel_carries_templates_and_static_files(tmp_path, corpus_index):

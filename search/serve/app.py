@@ -43,7 +43,6 @@ def create_app(index: str | Path | Indexes, *, workers: int = 2, hosts: list[str
     so that a web page elsewhere cannot reach it by DNS rebinding); None: any."""
     indexes = index if isinstance(index, Indexes) else Indexes(index, workers)
     app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
-    app.extensions["zhsearch.indexes"] = indexes
     app.jinja_env.globals.update(marked=marked, safe_href=safe_href, readable_url=readable_url, utc=utc,
                                  page_href=page_href, article_href=article_href, timeline_svg=timeline_svg,
                                  MAX_QUERY_CHARS=MAX_QUERY_CHARS)
@@ -67,11 +66,9 @@ def create_app(index: str | Path | Indexes, *, workers: int = 2, hosts: list[str
     def page():
         p = search_params(request.args)
         if not p.q.strip():
-            with indexes.borrow() as ix:
-                return render_template("home.html", p=p, stats=views.stats(ix))
+            return render_template("home.html", p=p, stats=indexes.call(views.stats))
         try:
-            with indexes.borrow() as ix:
-                found = views.find(ix, p, counts=True)
+            found = indexes.call(lambda ix: views.find(ix, p, counts=True))
         except QuerySyntaxError as exc:
             return render_template("search.html", p=p, found=None, error=exc), 400
         return render_template("search.html", p=p, found=found, error=None)
@@ -79,8 +76,7 @@ def create_app(index: str | Path | Indexes, *, workers: int = 2, hosts: list[str
     @app.get("/article")
     def article():
         url, q = request.args.get("url", ""), request.args.get("q", "")
-        with indexes.borrow() as ix:
-            reading = views.read(ix, url, q[:MAX_QUERY_CHARS])
+        reading = indexes.call(lambda ix: views.read(ix, url, q[:MAX_QUERY_CHARS]))
         if reading is None:
             abort(404, f"no indexed article has the URL {url}")
         return render_template("article.html", p=_just_q(q), r=reading)
@@ -88,28 +84,24 @@ def create_app(index: str | Path | Indexes, *, workers: int = 2, hosts: list[str
     @app.get("/api/search")
     def api_search():
         p = search_params(request.args)
-        with indexes.borrow() as ix:
-            return _json(views.find(ix, p).to_dict())
+        return _json(indexes.call(lambda ix: views.find(ix, p).to_dict()))
 
     @app.get("/api/article")
     def api_article():
         url = request.args.get("url", "")
-        with indexes.borrow() as ix:
-            found = ix.get(url)
+        found = indexes.call(lambda ix: ix.get(url))
         if found is None:
             abort(404, f"no indexed article has the URL {url}")
         return _json(found.to_dict())
 
     @app.get("/api/stats")
     def api_stats():
-        with indexes.borrow() as ix:
-            return _json(views.stats(ix).to_dict())
+        return _json(indexes.call(views.stats).to_dict())
 
     @app.get("/api/facets")
     def api_facets():
         p = search_params(request.args)
-        with indexes.borrow() as ix:
-            return _json(views.facets(ix, p))
+        return _json(indexes.call(lambda ix: views.facets(ix, p)))
 
     @app.get("/api/timeline")
     def api_timeline():
@@ -117,8 +109,7 @@ def create_app(index: str | Path | Indexes, *, workers: int = 2, hosts: list[str
         by = request.args.get("by") or AUTO
         if by not in (AUTO, *BY):
             raise QuerySyntaxError(f"by must be one of {', '.join((AUTO, *BY))}, not {by[:40]!r}")
-        with indexes.borrow() as ix:
-            return _json(views.timeline(ix, p, by))
+        return _json(indexes.call(lambda ix: views.timeline(ix, p, by)))
 
     @app.errorhandler(QuerySyntaxError)
     def bad_query(exc: QuerySyntaxError):

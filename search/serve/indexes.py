@@ -1,9 +1,9 @@
 """The server's Indexes: one per worker thread, lent to one request at a time.
 
 An `Index` keeps one Whoosh searcher, whose readers seek and read shared file objects and
-fill per-snapshot caches as they go: it is not safe to share between threads. So each of
-the server's worker threads has an Index of its own to borrow (a request never waits for
-another's query), and one is refreshed only while a request holds it, at most every
+fill per-snapshot caches as they go: it is not safe to share between threads. So there are
+as many Indexes as the server has worker threads, each lent to one request at a time (no two
+queries ever share one), and one is refreshed only while a request holds it, at most every
 REFRESH_SECONDS: after `zhsearch index` commits, the next requests see the new generation;
 during a `--rebuild` they go on answering from the old one until the new one is complete.
 """
@@ -14,10 +14,17 @@ import queue
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from indexer.errors import ZhsearchError
+from indexer import store
+from indexer.errors import IndexUnusable, ZhsearchError
+
+if TYPE_CHECKING:
+    from search.api import Index
+
+T = TypeVar("T")
 
 REFRESH_SECONDS = 2.0
 WARM_QUERY = "中国"  # fills a snapshot's arrays and loads the analyser's dictionaries before a person waits
@@ -42,14 +49,28 @@ class Indexes:
         for slot in self._slots:
             self._free.put(slot)
 
-    @contextmanager
-    def borrow(self):
-        """An Index for this request alone (opened or refreshed first when due)."""
+    def call(self, answer: Callable[[Index], T]) -> T:
+        """`answer(ix)` with an Index for this request alone; once more, after a refresh, when it
+        failed because a --rebuild swapped the generation away meanwhile and deleted its files
+        (what an Index reads from its folder rather than its open files: stats, its meta)."""
         slot = self._free.get()
         try:
-            yield self._ready(slot)
+            ix = self._ready(slot)
+            try:
+                return answer(ix)
+            except (IndexUnusable, FileNotFoundError):
+                if not self._moved(ix):
+                    raise
+                slot.checked = 0.0
+                return answer(self._ready(slot))
         finally:
             self._free.put(slot)
+
+    def _moved(self, ix: Index) -> bool:
+        try:
+            return store.current_generation_dir(self.path) != ix.gen_dir
+        except ZhsearchError:
+            return False
 
     def _ready(self, slot: _Slot):
         from search.api import Index

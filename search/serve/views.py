@@ -1,6 +1,7 @@
 """What each page and API answer holds, computed once from the `Index` API: the page renders
 it as HTML, the API as the CLI's JSON (`Hit.to_dict`, `StoredArticle.to_dict`, ...), so the two
-cannot drift apart. Everything is made here, while the request holds its Index."""
+cannot drift apart. Hits are made here, while the request holds its Index (a Hit makes its
+snippet later, if need be, from the text it was read with)."""
 
 from __future__ import annotations
 
@@ -54,13 +55,7 @@ def facets(ix: Index, p: SearchParams) -> dict:
 
 
 def stats(ix: Index) -> IndexStats:
-    try:
-        return ix.stats()
-    except FileNotFoundError:
-        # stats read the generation's folder, which a --rebuild deletes once it has swapped in
-        # its own (searches go on from the open files): the new generation's, then
-        ix.refresh()
-        return ix.stats()
+    return ix.stats()
 
 
 @dataclass(frozen=True, slots=True)
