@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-relevance bench-scale bench-variants variants-data clean
+.PHONY: demo test bench bench-serve bench-relevance bench-scale bench-variants variants-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ BENCH_ARGS ?=
 
 bench: $(STAMP)
 	$(BIN)/python bench/speed.py $(if $(RUNS),--runs $(RUNS)) $(BENCH_ARGS)
+	$(BIN)/python bench/serve_load.py $(SERVE_ARGS)
+
+# The load on `zhsearch serve` alone (bench/serve_load.py; SERVE_ARGS: --quick, --index DIR, ...).
+SERVE_ARGS ?=
+bench-serve: $(STAMP)
+	$(BIN)/python bench/serve_load.py $(SERVE_ARGS)
 
 bench-variants: $(STAMP)
 	$(BIN)/python bench/variants.py

@@ -85,9 +85,8 @@ def main(argv=None) -> int:
         from bench import pool as bpool
         from indexer import update_index
 
-        pool = bpool.pool_dir()
-        if not pool.is_dir():
-            print(f"skipped: pool absent ({pool}); set ZHSEARCH_SHARED to the folder that holds corpus-pool/")
+        pool = bpool.pool_or_why()
+        if pool is None:
             return 0
         index = ROOT / "bench" / "work" / "counts" / "index"
         print(f"building {index} ...", file=sys.stderr)

@@ -1,7 +1,8 @@
-"""The speed goals of issues 5 and 12, checked against bench/results.json.
+"""The speed goals of issues 5, 12 and 15, checked against bench/results.json.
 
 A goal names the section of the results that measures it (`main`: `make bench`; `scale/x20`:
-that scale of `make bench-scale`; `daily`: the steady-daily-updates case), how to read its
+that scale of `make bench-scale`; `daily`: the steady-daily-updates case; `serve`: the load
+on `zhsearch serve`, bench/serve_load.py), how to read its
 figure there, and its limit; a figure meets its goal when it is <= the limit. The table is
 printed from the whole results file, so that a ×100 run in the background and a ×1/×20 run
 earlier both show, each with the date and load average of the run that measured it. A goal
@@ -20,7 +21,7 @@ Figure = Callable[[dict], "float | None"]
 class Goal:
     issue: int
     label: str
-    section: str  # "main", "daily" or "scale/xN"
+    section: str  # "main", "daily", "serve" or "scale/xN"
     figure: Figure
     limit: float | Figure  # a function of the section where the limit depends on it (daily runs)
     unit: str = ""
@@ -85,6 +86,12 @@ GOALS: tuple[Goal, ...] = (
     Goal(12, "daily: slowest run <= max(10 s, 3x median)", "daily", lambda d: _get(d, "max_s"), _daily_limit, "s"),
     Goal(12, "daily: warm p95 / fresh build's", "daily", lambda d: _get(d, "ratios", "p95_daily/fresh"), 1.2, "x"),
     Goal(12, "daily: index size / fresh build's", "daily", lambda d: _get(d, "ratios", "size_daily/fresh"), 1.2, "x"),
+    Goal(15, "serve: p95, 50 requests/s from 20 clients", "serve", lambda s: _get(s, "open", "p95_ms"), 50.0, "ms"),
+    Goal(15, "serve: errors at 50 requests/s", "serve", lambda s: _get(s, "open", "errors"), 0.0),
+    Goal(15, "serve: memory (PSS) at the end / after 100 req.", "serve",
+         lambda s: _get(s, "memory", "growth"), 1.1, "x"),
+    Goal(15, "serve: errors, 20 clients flat out", "serve", lambda s: _get(s, "closed", "errors"), 0.0),
+    Goal(15, "serve: start to the address printed", "serve", lambda s: _get(s, "start", "address_s"), 1.0, "s"),
 )
 
 
@@ -111,7 +118,7 @@ def check(results: dict, goals: tuple[Goal, ...] = GOALS) -> list[Verdict]:
 
 
 def print_goals(verdicts: list[Verdict], quick: bool = False) -> None:
-    title = "goals (issues 5 and 12), from every section of the results file"
+    title = "goals (issues 5, 12 and 15), from every section of the results file"
     if quick:
         title += " -- a --quick run: a smoke test, not a measure"
     head = f"{'issue':<6}{'goal':<46}{'value':>10}{'limit':>10}{'met':>6}  measured (load)"

@@ -43,6 +43,15 @@ def pool_dir() -> Path:
     return shared / "corpus-pool" / "articles"
 
 
+def pool_or_why() -> Path | None:
+    """The pool folder; None, after a line saying why the bench is skipped, where it is absent."""
+    pool = pool_dir()
+    if pool.is_dir():
+        return pool
+    print(f"skipped: pool absent ({pool}); set ZHSEARCH_SHARED to the folder that holds corpus-pool/")
+    return None
+
+
 def pool_files(pool: Path) -> list[Path]:
     # Hidden files and folders are passed over, as the indexer's walk does.
     out = []

@@ -372,9 +372,8 @@ def main(argv=None) -> int:
     ap.add_argument("--results", type=Path, default=RESULTS, help=f"summary JSON (default {RESULTS.relative_to(ROOT)})")
     args = ap.parse_args(argv)
 
-    pool = bpool.pool_dir()
-    if not pool.is_dir():
-        print(f"skipped: pool absent ({pool}); set ZHSEARCH_SHARED to the folder that holds corpus-pool/")
+    pool = bpool.pool_or_why()
+    if pool is None:
         return 0
     started = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)

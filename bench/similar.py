@@ -172,9 +172,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pool", action="store_true", help="write the candidates to judge, then stop")
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
-    pool = bpool.pool_dir()
-    if not pool.is_dir():
-        print(f"skipped: pool absent ({pool}); set ZHSEARCH_SHARED to the folder that holds corpus-pool/")
+    pool = bpool.pool_or_why()
+    if pool is None:
         return 0
     import os
 

@@ -239,7 +239,7 @@ def profile(files: list[Path], pool: Path, work: Path) -> None:
 # ---------------------------------------------------------------- results
 
 
-def _results(path: Path, key: str, value: dict) -> dict:
+def save_results(path: Path, key: str, value: dict) -> dict:
     """Adds one section to the results file and returns the whole file: `main` and `daily` are
     replaced, `scale` merges scale by scale (a later ×100 run keeps the ×1 and ×20 of an earlier one)."""
     try:
@@ -308,9 +308,8 @@ def main(argv=None) -> int:
     start, steps, add = daily.QUICK if args.quick else daily.DEFAULT
     steps = args.daily_steps or steps
 
-    pool = bpool.pool_dir()
-    if not pool.is_dir():
-        print(f"skipped: pool absent ({pool}); set ZHSEARCH_SHARED to the folder that holds corpus-pool/")
+    pool = bpool.pool_or_why()
+    if pool is None:
         return 0
     files = bpool.pool_files(pool)
     if args.quick:  # every n-th file: all outlets, not the first folder's
@@ -351,7 +350,7 @@ def run(args, pool: Path, files: list[Path], work: Path, results: Path, daily_pl
         for n in args.scales:
             res[f"x{n}"] = scale.one_scale(n, files, pool, base, work, args)
             res[f"x{n}"]["meta"] |= {k: meta[k] for k in ("git_head", "quick", "cpus", "python", "cold_query")}
-            data = _results(results, "scale", {f"x{n}": res[f"x{n}"]})  # each scale saved as soon as it is done
+            data = save_results(results, "scale", {f"x{n}": res[f"x{n}"]})  # each scale saved as soon as it is done
             log(f"x{n}: done in {res[f'x{n}']['elapsed_s']:.0f} s")
         scale.print_scale(res)
         print(f"scale run took {(time.monotonic() - started) / 60:.1f} min; "
@@ -361,12 +360,12 @@ def run(args, pool: Path, files: list[Path], work: Path, results: Path, daily_pl
             res = main_bench(args, pool, files, work)
             meta.update(elapsed_s=time.monotonic() - started, load_after=load())
             print_main(res, meta)
-            data = _results(results, "main", {"meta": meta, **res})
+            data = save_results(results, "main", {"meta": meta, **res})
         if args.daily or not args.no_daily:
             d = daily.daily_bench(files, pool, work, *daily_plan, reps=args.reps)
             d["meta"] |= {k: meta[k] for k in ("git_head", "quick", "cpus", "python")}
             daily.print_daily(d)
-            data = _results(results, "daily", d)
+            data = save_results(results, "daily", d)
     goals.print_goals(goals.check(data), quick=args.quick)
     print(f"written to {results}")
     return 0

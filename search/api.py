@@ -155,13 +155,18 @@ class Index:
         except ZhsearchError:
             current = self.gen_dir
         if current != self.gen_dir:
-            self._searcher.close()
+            # the new generation is opened before the old one is closed: if opening fails, this
+            # Index keeps answering from the snapshot it had (a server goes on serving it)
+            old = self._searcher
             self._open()
+            old.close()
             return
         for attempt in range(6):
             # a commit that lands between the refresh and the character indexes' opening may
             # have merged those segments away: take the snapshot after it instead
             searcher = self._searcher.refresh()
+            if attempt == 0 and searcher is self._searcher:
+                break  # nothing committed: the snapshot and its arrays stay (a server refreshes every 2 s)
             try:
                 self._cache = _snapshot_cache(searcher, self.gen_dir)
                 break
@@ -420,6 +425,16 @@ class Index:
                 others = ", ".join(o.needle for o in e.others)
                 lines.append(f"    variant {e.typed.needle!r} expands to {others} (literally)")
         return "\n".join(lines)
+
+    def highlight_words(self, query: str, *, variants: VariantGroups | str | os.PathLike | None = None,
+                        expand: bool = True) -> list[str]:
+        """What the hits of `query` highlight, for marking a whole article with
+        `snippets.find_spans(text, words)` as snippets are marked (QuerySyntaxError for a bad query)."""
+        from .ranking import prepare
+        from .results import highlight_words
+
+        tree = ql.parse(query)
+        return highlight_words(tree, prepare(tree, self._groups(variants, expand)))
 
     def get(self, url: str) -> StoredArticle | None:
         """The indexed article of `url` (any form that normalises to it), or None."""

@@ -16,7 +16,7 @@ SHADES = ("█", "▓", "▒", "░", "#", "=", "·")
 OTHER = "other"
 
 
-def _styles(totals: dict[str, int]) -> dict[str, int]:
+def outlet_styles(totals: dict[str, int]) -> dict[str, int]:
     """Outlet -> style number: one each for the largest, the last shared by the others."""
     names = sorted(totals, key=lambda n: (-totals[n], n))
     if len(names) <= len(COLORS):
@@ -30,7 +30,7 @@ def _cell(style: int, n: int, color: bool) -> str:
     return f"{COLORS[style]}{'█' * n}{RESET}" if color else SHADES[style] * n
 
 
-def _bar(sources: dict[str, int], styles: dict[str, int], scale: float) -> list[tuple[int, int]]:
+def bar_runs(sources: dict[str, int], styles: dict[str, int], scale: float) -> list[tuple[int, int]]:
     """(style, cells) runs of one row; cumulative rounding keeps the row's length its total's."""
     by_style: dict[int, int] = {}
     for name, n in sources.items():
@@ -50,11 +50,8 @@ def render_timeline(periods: Sequence, stream: IO[str], *, color: bool, width: i
     """A legend, then a row a period: its label, a bar split by outlet, its count."""
     if not periods:
         return
-    totals: dict[str, int] = {}
-    for p in periods:
-        for name, n in p.sources.items():
-            totals[name] = totals.get(name, 0) + n
-    styles = _styles(totals)
+    totals = outlet_totals(periods)
+    styles = outlet_styles(totals)
     _legend(totals, styles, stream, color, width)
     label_w = max(display_width(p.label) for p in periods)
     count_w = len(f"{max(p.count for p in periods):,}")
@@ -62,20 +59,34 @@ def render_timeline(periods: Sequence, stream: IO[str], *, color: bool, width: i
     peak = max(p.count for p in periods)
     scale = bar_w / peak if peak else 0.0
     for p in periods:
-        runs = _bar(p.sources, styles, scale)
+        runs = bar_runs(p.sources, styles, scale)
         bar = "".join(_cell(style, n, color) for style, n in runs)
         pad = bar_w - sum(n for _, n in runs)
         stream.write(f"{p.label:<{label_w}} {bar}{' ' * pad} {p.count:>{count_w},}\n")
 
 
-def _legend(totals: dict[str, int], styles: dict[str, int], stream: IO[str], color: bool, width: int) -> None:
+def legend(totals: dict[str, int], styles: dict[str, int]) -> list[tuple[int, str, int]]:
+    """(style, outlet, count) for each style, in style order; outlets sharing the last style are `other`."""
     shown: dict[int, tuple[str, int]] = {}
     for name in sorted(totals, key=lambda n: (-totals[n], n)):
         style = styles[name]
         label, n = shown.get(style, (name, 0))
         shown[style] = (label if n == 0 else OTHER, n + totals[name])
+    return [(style, name, n) for style, (name, n) in sorted(shown.items())]
+
+
+def outlet_totals(periods: Sequence) -> dict[str, int]:
+    """Each outlet's matches over all the periods."""
+    totals: dict[str, int] = {}
+    for p in periods:
+        for name, n in p.sources.items():
+            totals[name] = totals.get(name, 0) + n
+    return totals
+
+
+def _legend(totals: dict[str, int], styles: dict[str, int], stream: IO[str], color: bool, width: int) -> None:
     line, used = "", 0
-    for style, (name, n) in sorted(shown.items()):
+    for style, name, n in legend(totals, styles):
         plain = f"{SHADES[style]} {name or '?'} {n:,}"  # what the item takes on screen
         item = f"{_cell(style, 1, color)}{plain[1:]}"
         if line and used + 2 + display_width(plain) > width:

@@ -343,4 +343,35 @@ def show_command(url, index_dir, as_json, color):
         render_article(article, out, color=use_color(color, out), width=_width())
 
 
+EXIT_UNAVAILABLE = 69  # sysexits.h EX_UNAVAILABLE: serve cannot listen on its address
+
+
+@main.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but the loopback lets anyone on the network read the archive.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True,
+              help="Port to listen on (0: any free one; the address printed says which).")
+def serve_command(index_dir, host, port):
+    """Serve the index as a search page and as JSON over HTTP (read-only), until Ctrl-C.
+
+    The page: / (?q= as on the command line). JSON: /api/search, /api/article?url=,
+    /api/stats, /api/facets, /api/timeline (see README, "Serve"). Commits of `zhsearch index`
+    show within seconds, without a restart.
+
+    Exit codes: 2 a missing or unusable index, a usage error; 69 the address cannot be
+    listened on (the port is in use); 130 stopped by Ctrl-C.
+    """
+    from indexer.errors import ZhsearchError
+
+    from .serve.server import AddressUnusable, serve
+
+    try:
+        serve(index_dir, host, port)  # Ctrl-C: the group's "interrupted", exit 130, once all is closed
+    except ZhsearchError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    except AddressUnusable as exc:
+        raise CliError(str(exc), EXIT_UNAVAILABLE) from None
+
+
 __all__ = ["main", "EXIT_USAGE"]

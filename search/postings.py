@@ -43,7 +43,9 @@ class Postings:
         key = (fieldname, term)
         found = self._cache.get(key)
         if found is None:
-            parts = [p for segreader, base in self.reader.leaf_readers()
+            # an index without documents has no segment: its reader is Whoosh's EmptyReader
+            leaves = self.reader.leaf_readers() if self.size else []
+            parts = [p for segreader, base in leaves
                      if (p := leaf_postings(segreader, fieldname, term, base)) is not None]
             if not parts:
                 found = EMPTY

@@ -232,6 +232,11 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
         counts = count_facets(searcher, cache, ids, fold)
     return Hits(total=total, query=text, offset=offset, page=page, make=make, facets=counts)
 
+def highlight_words(tree: ql.Node, leaves: dict) -> list[str]:
+    """What a hit of `tree` highlights (`leaves`: ranking.prepare's), in snippets and whole articles."""
+    return _needles(positive_leaves(tree, leaves))
+
+
 def _needles(positive) -> list[str]:
     """What snippets highlight: each run literally (with its variants), and its words and
     variants (longest wins in find_spans)."""
@@ -267,4 +272,4 @@ def _hit(searcher, text_of, docnum: int, rank: int, score: float, needles: list[
         marks=marks,
     )
 
-__all__ = ["Filters", "Matches", "match", "run_search", "snapshot_postings"]
+__all__ = ["Filters", "Matches", "highlight_words", "match", "run_search", "snapshot_postings"]

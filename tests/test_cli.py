@@ -581,3 +581,15 @@ def test_new_on_an_index_from_before_asks_for_rebuild(seed_index):
     for command in ("search", "timeline"):
         line = _one_error_line(run(command, "卡塔尔", "--new", "--index", seed_index), 2)
         assert "zhsearch index --rebuild" in line
+
+
+def test_an_index_without_documents_has_no_hits(tmp_path):
+    """A corpus of only skipped files makes an index without a segment (Whoosh's EmptyReader)."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "broken.md").write_text("no header here\n", encoding="utf-8")
+    assert run("index", tmp_path / "corpus", "--index", tmp_path / "index", "-q").exit_code == 0
+    for args in (["search", "中国"], ["search", "中国", "--facets"], ["timeline", "中国"], ["similar", "--text", "中国政府"]):
+        r = run(*args, "--index", tmp_path / "index")
+        assert r.exit_code == 1 and "no hits" in r.stderr, args
+    r = run("search", "中国", "--facets", "--json", "--index", tmp_path / "index")
+    assert orjson.loads(r.stdout) == {"total": 0, "sources": {}, "months": {}, "undated": 0}

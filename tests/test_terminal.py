@@ -103,8 +103,8 @@ def complete(words: str, cword: int) -> list[str]:
 
 
 def test_bash_completion_offers_commands_options_and_choices():
-    assert set(complete("zhsearch ", 1)) == {"index", "search", "similar", "timeline", "stats", "show"}
-    assert set(complete("zhsearch s", 1)) == {"search", "similar", "stats", "show"}
+    assert set(complete("zhsearch ", 1)) == {"index", "search", "similar", "timeline", "stats", "show", "serve"}
+    assert set(complete("zhsearch s", 1)) == {"search", "similar", "stats", "show", "serve"}
     assert set(complete("zhsearch search --so", 2)) == {"--source", "--sort"}
     assert complete("zhsearch search --sort ", 3) == ["relevance", "date"]
     assert "--rebuild" in complete("zhsearch index --", 2)
