@@ -258,6 +258,10 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                                     previous.last if previous is not None else None)
                 store.write_meta(gen_dir, arrivals.with_change(store.read_meta(gen_dir), change))
             store.save_state(gen_dir, writer.generation, plan.state)
+            summary.duplicates, summary.documents = plan.duplicates(), plan.document_count()
+            # The per-file records are done with: at x100 they are most of the process, and the
+            # commit's merges (all of a large import's segments into one) need memory of their own.
+            plan = to_write = files = stale = run = problems = None
             merging = _MergeBar(progress)
             writer.commit(compact=compact, progress=merging.update)
             merging.close()
@@ -270,8 +274,9 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
         store.drop_old_states(gen_dir, ix.latest_generation())
     elif plan.state != old_state:
         store.save_state(gen_dir, ix.latest_generation(), plan.state)
-    summary.duplicates = plan.duplicates()
-    summary.documents = plan.document_count()
+    if plan is not None:
+        summary.duplicates = plan.duplicates()
+        summary.documents = plan.document_count()
 
 
 def _abandon(ix, writer) -> None:
