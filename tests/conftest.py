@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
+
+# A suite started in the background by a shell without job control (`make test &`, some CI
+# runners) inherits SIGINT ignored, and so would every zhsearch it starts, which then could not
+# be interrupted: the Ctrl-C tests (test_faults, test_serve) need Python's own handler.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED") or ROOT.parent / "shared")
