@@ -455,8 +455,7 @@ class _Plan:
                         for rel in rels)
 
     def _abspath(self, rel: str) -> str:
-        root = self.roots.get(rel)
-        return rel if root is None else os.path.join(root, rel)
+        return os.path.join(self.roots.get(rel, ""), rel)
 
     def article(self, item: FileToWrite) -> tuple[Article | None, str | None]:
         """The article of a file to write, kept from the reading pass or read again; or None and why.

@@ -232,6 +232,7 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
         counts = count_facets(searcher, cache, ids, fold)
     return Hits(total=total, query=text, offset=offset, page=page, make=make, facets=counts)
 
+
 def highlight_words(tree: ql.Node, leaves: dict) -> list[str]:
     """What a hit of `tree` highlights (`leaves`: ranking.prepare's), in snippets and whole articles."""
     return _needles(positive_leaves(tree, leaves))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 from flask import Flask, Response, abort, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import QuerySyntaxError, ZhsearchError
@@ -166,7 +167,7 @@ def _error(status: int, message: str, **extra) -> Response:
         q = request.args.get("q", "")[:MAX_QUERY_CHARS]
         body = render_template("error.html", status=status, message=message, p=_just_q(q))
     except Exception:  # an error page must not fail itself
-        body = f"{status} {message}".replace("&", "&amp;").replace("<", "&lt;")
+        body = str(escape(f"{status} {message}"))
     return Response(body, status=status, mimetype="text/html")
 
 
