@@ -147,15 +147,17 @@ def _merge(writer, segments: list):
         write_postings(schema, codec.field_writer(storage, newseg),
                        codec.per_document_reader(storage, newseg), fields, count)
         newseg.create_compound_file(storage)
-        sources = [(chars.CharsReader(chars.segment_path(storage.folder, s)), m) for s, m in zip(segments, docmaps)]
-        try:
-            chars.merge(sources, chars.segment_path(storage.folder, newseg), count)
-        finally:
-            for reader, _ in sources:
-                reader.close()
     finally:
         for r in readers:
             r.close()
+    # the Whoosh readers are gone before the character indexes are read: the two peaks do not add up
+    del readers, fields
+    sources = [(chars.CharsReader(chars.segment_path(storage.folder, s)), m) for s, m in zip(segments, docmaps)]
+    try:
+        chars.merge(sources, chars.segment_path(storage.folder, newseg), count)
+    finally:
+        for reader, _ in sources:
+            reader.close()
     return newseg
 
 

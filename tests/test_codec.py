@@ -68,12 +68,13 @@ def test_merge_equals_the_union_renumbered(tmp_path_factory, data):
             new = [int(docmap[d]) for d in ids if docmap[d] >= 0]
             if new:
                 expected.setdefault(key, []).extend(new)
-    old_chunk = chars.MERGE_CHUNK
+    old = chars.MERGE_CHUNK, chars.MERGE_TERMS
     chars.MERGE_CHUNK = data.draw(st.sampled_from([1, 50, 10**9]))  # several chunks, or one
+    chars.MERGE_TERMS = data.draw(st.sampled_from([1, 30, 10**9]))  # ranges of first characters, or one
     try:
         chars.merge(sources, tmp / "m.chars", max(base, 1))
     finally:
-        chars.MERGE_CHUNK = old_chunk
+        chars.MERGE_CHUNK, chars.MERGE_TERMS = old
     merged = chars.CharsReader(tmp / "m.chars")
     assert {k: merged.ids(k).tolist() for k in merged.keys.tolist()} == expected
     for reader, _ in sources:

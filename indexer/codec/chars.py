@@ -46,6 +46,11 @@ _WIDTHS = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
 # Postings decoded at once when merging: bounds a merge's memory (~100 bytes of temporary arrays a
 # posting; chunks of ~8 M postings made a pool build peak at 645 MB).
 MERGE_CHUNK = 1_000_000
+# Terms, counted once per merged segment, whose keys a merge gathers at once: bounds its memory
+# whatever the number of segments. Gathering every segment's keys at once took 2.2 GB in the
+# final merge of a x100 import (~500 segments of ~150,000 terms, a key and an offset of 8 bytes
+# each, then their concatenation and its sort).
+MERGE_TERMS = 2_000_000
 
 
 def segment_path(folder: str, segment) -> str:
@@ -216,18 +221,27 @@ class CharsReader:
         self.firsts = np.frombuffer(buf, "<u4", m, firsts_at)
         self.starts = np.frombuffer(buf, "<u4", m + 1, starts_at).astype(np.int64)
         self.seconds = np.frombuffer(buf, "<u4", n, seconds_at)
-        self.offsets = np.frombuffer(buf, f"<u{width}", n + 1, offsets_at).astype(np.int64)
+        # read in place, not copied: a x100 index's tables are tens of MB, and a query reads a few rows
+        self.offsets = np.frombuffer(buf, f"<u{width}", n + 1, offsets_at)
         self.codes = np.frombuffer(buf, np.uint8, n, codes_at)
         self._data = np.frombuffer(buf, np.uint8, firsts_at)
-        self._keys = None
 
     @property
     def keys(self) -> np.ndarray:
-        """Every term's key (term_key), ascending: for merges, which take key ranges."""
-        if self._keys is None:
-            firsts = np.repeat(self.firsts.astype(np.int64), np.diff(self.starts))
-            self._keys = (firsts << 20) | self.seconds
-        return self._keys
+        """Every term's key (term_key), ascending."""
+        return self.keys_of(0, len(self.firsts))
+
+    def keys_of(self, a: int, b: int) -> np.ndarray:
+        """The keys of the terms whose first character is firsts[a:b], ascending: lists
+        starts[a] to starts[b] - 1."""
+        firsts = np.repeat(self.firsts[a:b].astype(np.int64), np.diff(self.starts[a:b + 1]))
+        return (firsts << 20) | self.seconds[self.starts[a]:self.starts[b]]
+
+    def list_lengths(self, first: int, last: int) -> np.ndarray:
+        """Postings of lists first..last-1, a bitmap counted as every document of the segment."""
+        codes = self.codes[first:last].astype(np.int64)
+        sizes = np.diff(self.offsets[first:last + 1].astype(np.int64))
+        return np.where(codes == _BITMAP, self.doccount, sizes // np.maximum(codes, 1))
 
     def __len__(self) -> int:
         return len(self.seconds)
@@ -259,9 +273,10 @@ class CharsReader:
     def lists(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
         """Lists first..last-1 decoded at once: (their docnums concatenated, each one's length)."""
         codes = self.codes[first:last].astype(np.int64)
-        starts = self.offsets[first:last]
+        offsets = self.offsets[first:last + 1].astype(np.int64)
+        starts = offsets[:-1]
         plain = codes != _BITMAP
-        counts = np.where(plain, np.diff(self.offsets[first:last + 1]) // np.maximum(codes, 1), 0)
+        counts = np.where(plain, np.diff(offsets) // np.maximum(codes, 1), 0)
         values = _running_sums(_read_deltas(self._data, starts, codes, counts), counts)
         bitmaps = np.flatnonzero(~plain)
         if not len(bitmaps):
@@ -286,7 +301,7 @@ class CharsReader:
             pass
 
     def close(self) -> None:
-        self.firsts = self.starts = self.seconds = self.offsets = self.codes = self._data = self._keys = None
+        self.firsts = self.starts = self.seconds = self.offsets = self.codes = self._data = None
         self._buf.release()
         try:
             self._map.close()
@@ -300,42 +315,65 @@ def merge(sources: list[tuple[CharsReader, np.ndarray]], path: str | os.PathLike
     `sources`: each merged segment's reader with its docmap (old docnum -> new
     docnum, -1 for a deleted document), in the order their documents were
     renumbered, so that concatenating their remapped lists keeps every list
-    ascending. Key ranges are merged a chunk at a time to bound memory."""
+    ascending. Terms are merged a range of first characters at a time (at most
+    MERGE_TERMS terms over all sources), and within it a chunk of keys at a time
+    (about MERGE_CHUNK postings): memory stays bounded however many segments merge."""
     writer = CharsWriter(path, doccount)
     try:
-        keys = np.unique(np.concatenate([r.keys for r, _ in sources])) if sources else np.empty(0, np.int64)
-        # postings per key, at most (a bitmap counted as every document of its segment)
-        postings = np.zeros(len(keys), np.int64)
+        firsts = np.unique(np.concatenate([r.firsts for r, _ in sources])) if sources else np.empty(0, np.uint32)
+        terms = np.zeros(len(firsts), np.int64)
         for reader, _ in sources:
-            sizes = np.diff(reader.offsets)
-            np.add.at(postings, np.searchsorted(keys, reader.keys),
-                      np.where(reader.codes == _BITMAP, reader.doccount, sizes // np.maximum(reader.codes, 1)))
-        ends = np.searchsorted(np.cumsum(postings), np.arange(MERGE_CHUNK, int(postings.sum()) + MERGE_CHUNK,
-                                                              MERGE_CHUNK), side="right")
-        bounds = np.unique(np.concatenate([[0], np.maximum(ends, 1), [len(keys)]]))
-        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-            chunk = keys[lo:hi]
-            k_parts, id_parts = [], []
-            for reader, docmap in sources:
-                first, last = np.searchsorted(reader.keys, [chunk[0], chunk[-1] + 1])
-                if first == last:
-                    continue
-                ids, lens = reader.lists(int(first), int(last))
-                new = docmap[ids]
-                keep = new >= 0
-                k_parts.append(np.repeat(reader.keys[first:last], lens)[keep])
-                id_parts.append(new[keep])
-            if not k_parts:
-                continue
-            k = np.concatenate(k_parts)
-            ids = np.concatenate(id_parts)
-            order = np.argsort(k, kind="stable")  # sources are in docnum order: stable keeps lists ascending
-            k, ids = k[order], ids[order]
-            uniq, lens = np.unique(k, return_counts=True)
-            writer.add(uniq, ids, lens)
-            for reader, _ in sources:  # what was read need not stay resident (x20: ~110 files)
-                reader.release()
+            terms[np.searchsorted(firsts, reader.firsts)] += np.diff(reader.starts)
+        for a, b in _cuts(terms, MERGE_TERMS):
+            _merge_firsts(sources, writer, int(firsts[a]), int(firsts[b]) if b < len(firsts) else 1 << 40)
         writer.close()
     except BaseException:
         writer.abort()
         raise
+
+
+def _merge_firsts(sources, writer: CharsWriter, lo: int, hi: int) -> None:
+    """Merge the terms whose first character is in [lo, hi)."""
+    spans = []  # (reader, docmap, its first list in the range, the range's keys)
+    for reader, docmap in sources:
+        a, b = np.searchsorted(reader.firsts, [lo, hi]).tolist()
+        if a < b:
+            spans.append((reader, docmap, int(reader.starts[a]), reader.keys_of(a, b)))
+    if not spans:
+        return
+    keys = np.unique(np.concatenate([k for *_, k in spans]))
+    postings = np.zeros(len(keys), np.int64)  # at most (deleted documents count)
+    for reader, _, first, k in spans:
+        postings[np.searchsorted(keys, k)] += reader.list_lengths(first, first + len(k))
+        reader.release()
+    for lo_key, hi_key in _cuts(postings, MERGE_CHUNK):
+        chunk = keys[lo_key:hi_key]
+        k_parts, id_parts = [], []
+        for reader, docmap, first, k in spans:
+            p, q = np.searchsorted(k, [chunk[0], chunk[-1] + 1]).tolist()
+            if p == q:
+                continue
+            ids, lens = reader.lists(first + p, first + q)
+            # the pages read are copied out: let them go at once, or every segment's stay mapped
+            # until the chunk ends (x100: ~500 segments, 0.5 GB)
+            reader.release()
+            new = docmap[ids]
+            keep = new >= 0
+            k_parts.append(np.repeat(k[p:q], lens)[keep])
+            id_parts.append(new[keep])
+        if k_parts:
+            k_all = np.concatenate(k_parts)
+            ids = np.concatenate(id_parts)
+            order = np.argsort(k_all, kind="stable")  # sources are in docnum order: stable keeps lists ascending
+            k_all, ids = k_all[order], ids[order]
+            uniq, lens = np.unique(k_all, return_counts=True)
+            writer.add(uniq, ids, lens)
+
+
+def _cuts(sizes: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """Consecutive ranges [a, b) of `sizes` that sum to about `limit` each (at least one item)."""
+    if not len(sizes):
+        return []
+    ends = np.searchsorted(np.cumsum(sizes), np.arange(limit, int(sizes.sum()) + limit, limit), side="right")
+    bounds = np.unique(np.concatenate([[0], np.maximum(ends, 1), [len(sizes)]])).tolist()
+    return list(zip(bounds[:-1], bounds[1:]))
