@@ -34,15 +34,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer import analysis
-from indexer.schema import TEXT_FIELDS, encode_text, holds
+from indexer.schema import TEXT_FIELDS, encode_text
 
 from . import query as ql
 from .postings import Postings, bm25f
 from .snippets import count_literal, literal_in
+from .textstore import TextStore
 from .variants import VariantGroups
 
 Texts = Callable[[int], dict]  # docnum -> normalised {"title", "lead", "body"} (schema.texts)
-Raw = Callable[[int], bytes]  # docnum -> the same, encoded (the `text` column, schema.encode_text)
+Raw = TextStore  # docnum -> the same, encoded (the `text` column, schema.encode_text)
 
 # Chosen on bench/relevance.py --tune (tuning half; README, "Relevance").
 FIELD_BOOSTS = {"title": 8.0, "lead": 1.5, "body": 1.0}
@@ -174,14 +175,13 @@ def contains_literal(texts: dict[str, str], leaf: Leaf) -> bool:
     return any(literal_in(texts[f], leaf.needle) for f in leaf.fields)
 
 
-def _literal_check(texts: Texts, raw: Raw, leaf: Leaf):
-    """docnum -> whether the document holds the leaf's needle literally."""
+def _literal_holding(texts: Texts, raw: Raw, leaf: Leaf, docs: np.ndarray) -> np.ndarray:
+    """Boolean per document of `docs`: whether it holds the leaf's needle literally."""
     if _is_han_run(leaf.needle) and leaf.fields == TEXT_FIELDS:
         # A Han run matches as plain text (no spacing rules apply inside it): search the
         # stored bytes as they are. They hold no NUL, so no match spans two fields.
-        needle = encode_text([leaf.needle])
-        return lambda d: holds(raw(d), needle)
-    return lambda d: contains_literal(texts(d), leaf)
+        return raw.holding(docs, encode_text([leaf.needle]))
+    return np.fromiter((contains_literal(texts(d), leaf) for d in docs.tolist()), bool, len(docs))
 
 
 def match_leaf(texts: Texts, raw: Raw, postings: Postings, leaf: Leaf, universe: np.ndarray) -> np.ndarray:
@@ -221,9 +221,8 @@ def _match_run(texts: Texts, raw: Raw, postings: Postings, leaf: Leaf, universe:
         candidates &= universe
         candidates &= ~word_docs
         if _needs_check(leaf):
-            holds = _literal_check(texts, raw, leaf)
             check = np.flatnonzero(candidates)
-            candidates[check[[not holds(d) for d in check.tolist()]]] = False
+            candidates[check[~_literal_holding(texts, raw, leaf, check)]] = False
         word_docs |= candidates
     return word_docs
 
@@ -260,13 +259,13 @@ def positive_leaves(node: ql.Node, leaves: dict[int, Leaf]) -> list[Leaf]:
     return [leaves[id(n)] for n in ql.positive_leaves(node)]
 
 
-def rank(texts: Texts, postings: Postings, docs: np.ndarray, positive: list[Leaf]) -> np.ndarray:
+def rank(texts: Texts, raw: Raw, postings: Postings, docs: np.ndarray, positive: list[Leaf]) -> np.ndarray:
     """Scores by docnum (0 outside `docs`): BM25F over the word fields, plus literal bonuses at the top."""
     words = list(dict.fromkeys((w, leaf.fields) for leaf in positive
                                for w in (leaf.plain if leaf.expansions else leaf.words)))
     score = bm25f(postings, words, docs, FIELD_BOOSTS, BM25_B, BM25_K1)
     for e in (e for leaf in positive for e in leaf.expansions):
-        score += _group_bm25f(texts, postings, e, docs)
+        score += _group_bm25f(texts, raw, postings, e, docs)
     needles = [leaf.needles for leaf in positive if leaf.needle]
     if needles:
         for docnum in best(np.flatnonzero(docs), score, RERANK_DEPTH):
@@ -313,7 +312,7 @@ def literal_bonus(texts: dict[str, str], needles: list[list[str]]) -> float:
     return bonus
 
 
-def _group_bm25f(texts: Texts, postings: Postings, e: Expansion, docs: np.ndarray) -> np.ndarray:
+def _group_bm25f(texts: Texts, raw: Raw, postings: Postings, e: Expansion, docs: np.ndarray) -> np.ndarray:
     """A variant group's BM25F term by docnum (0 outside `docs`): in each field, the typed
     variant's frequency (its words' least, from the postings) plus the other variants'
     literal occurrences (counted in the texts of the documents that may hold them)."""
@@ -326,7 +325,13 @@ def _group_bm25f(texts: Texts, postings: Postings, e: Expansion, docs: np.ndarra
         if candidates is None:
             continue
         held |= candidates
-        for d in np.flatnonzero(candidates & docs).tolist():
+        check = np.flatnonzero(candidates & docs)
+        if _is_han_run(o.needle):  # no spacing rules: count the stored bytes as they are
+            counts = raw.field_counts(check, o.needle)
+            for f in fields:
+                tf[f][check] += counts[:, TEXT_FIELDS.index(f)]
+            continue
+        for d in check.tolist():
             text = texts(d)
             for f in fields:
                 tf[f][d] += count_literal(text[f], o.needle)

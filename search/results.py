@@ -19,6 +19,7 @@ from .values import Hit, Hits, Marks
 from .postings import Postings
 from .ranking import add_recency, evaluate, first_by_keys, positive_leaves, prepare, rank
 from .snippets import find_spans, make_snippet
+from .textstore import TextStore
 
 
 def _snapshot(reader, folder: str) -> dict:
@@ -26,7 +27,6 @@ def _snapshot(reader, folder: str) -> dict:
     (per document, is_deleted() and Whoosh's column readers cost microseconds each)."""
     # an index without documents has no segment, and its reader no column at all
     leaves = reader.leaf_readers() if reader.doc_count_all() else []
-    column = reader.column_reader("text") if leaves else {}
     # one int per story (copies of one text share it), numbered 0.. for array work
     _, story = np.unique(np.concatenate([numbers(seg, "story") for seg, _ in leaves] or [np.empty(0, np.int64)]),
                          return_inverse=True)
@@ -35,8 +35,8 @@ def _snapshot(reader, folder: str) -> dict:
         "date": published_keys(reader),
         "story": story.astype(np.int64).reshape(-1),
         "stories": int(story.max()) + 1 if len(story) else 0,
-        "texts": partial(texts, column),
-        "raw": column.__getitem__,
+        "raw": (store := TextStore(reader)),
+        "texts": partial(texts, store),
         # a hit lists the URLs of its story's other copies: 19 of them for each hit at x20, where
         # reading each copy's stored fields (a zlib pickle with its body) cost 1.6 ms a hit
         "url": reader.column_reader("url") if leaves else {},
@@ -200,7 +200,7 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     if sort == "date":
         score = None
     else:
-        score = rank(text_of, postings, docs, positive)
+        score = rank(text_of, cache["raw"], postings, docs, positive)
         add_recency(score, docs, date)
         if rescore is not None:
             rescore(score, docs, date)
@@ -208,7 +208,7 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
     if score is None:  # the date order needs no scores: score only what is shown
         shown = np.zeros(postings.size, dtype=bool)
         shown[page] = True
-        score = rank(text_of, postings, shown, positive)
+        score = rank(text_of, cache["raw"], postings, shown, positive)
     if fold:
         seen = np.zeros(cache["stories"], dtype=bool)
         seen[story[ids]] = True

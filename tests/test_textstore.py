@@ -1,0 +1,88 @@
+"""search/textstore.py reads the stored texts straight from the segments' maps: it must agree
+with Whoosh's column reader and with the per-document checks it replaces."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from indexer.schema import TEXT_FIELDS, encode_text, holds, texts
+from search.snippets import count_literal
+from search.textstore import TextStore, _holds_at
+
+
+def _needles(column, docs: list[int], rng: random.Random) -> list[str]:
+    """Han runs of 1-4 characters cut from real texts, and a few that occur nowhere."""
+    out = {"龘龘", "的的的的的"}
+    for d, after in zip(docs, docs[1:]):  # the end of one text and the start of the next, joined
+        tail, head = texts(column, d)["body"][-2:], texts(column, after)["title"][:2]
+        if all("\u4e00" <= c <= "\u9fff" for c in tail + head):
+            out.add(tail + head)
+    for d in docs:
+        body = texts(column, d)["body"]
+        for _ in range(3):
+            i = rng.randrange(max(len(body) - 4, 1))
+            run = body[i:i + rng.randint(1, 4)]
+            if run and all("\u4e00" <= c <= "\u9fff" for c in run):
+                out.add(run)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("which", ["corpus_ix", "pool_ix"])
+def test_agrees_with_whoosh_and_the_per_document_checks(which, request):
+    ix = request.getfixturevalue(which)
+    reader = ix._searcher.reader()
+    column = reader.column_reader("text")
+    store = TextStore(reader)
+    assert store._maps is not None  # the mapped path, which a search uses
+    fallback = TextStore(reader)
+    fallback._maps = None  # Whoosh's column reader, as for a segment that is not mapped
+    n = reader.doc_count_all()
+    assert all(store[d] == column[d] for d in range(n))
+    rng = random.Random(7)
+    docs = np.array(sorted(rng.sample(range(n), min(n, 300))), np.int64)
+    for needle in _needles(column, docs[:60].tolist(), rng):
+        raw = encode_text([needle])
+        expected = [holds(column[d], raw) for d in docs.tolist()]
+        assert store.holding(docs, raw).tolist() == expected, needle
+        assert fallback.holding(docs, raw).tolist() == expected, needle
+        counts = [[count_literal(texts(column, d)[f], needle) for f in TEXT_FIELDS] for d in docs.tolist()]
+        assert store.field_counts(docs, needle).tolist() == counts, needle
+        assert fallback.field_counts(docs, needle).tolist() == counts, needle
+
+
+def test_a_match_across_two_characters_is_no_match():
+    # 中文 is 2D 4E 87 65 in UTF-16-LE; U+874E is 4E 87: there at an odd offset, straddling both
+    value = encode_text(["中文", "中文中文", "文"])
+    needle = encode_text(["\u874e"])
+    assert value.find(needle) == 1
+    assert not _holds_at(value, needle, 0, len(value))
+    # the same value inside a larger buffer at an odd position: parity counts from its start
+    buf = b"x" + value
+    assert _holds_at(buf, encode_text(["文中"]), 1, len(buf))
+    assert not _holds_at(buf, needle, 1, len(buf))
+
+
+def _store(values: list[list[str]]) -> TextStore:
+    """A TextStore over crafted values laid end to end in one buffer, as in a segment's map."""
+    raws = [encode_text(v) for v in values]
+    store = TextStore.__new__(TextStore)
+    store._maps = [b"".join(raws)]
+    lengths = np.array([len(r) for r in raws], np.int64)
+    store._starts = np.cumsum(lengths) - lengths
+    store._ends = store._starts + lengths
+    store._segment = np.zeros(len(raws), np.int64)
+    return store
+
+
+def test_counts_stay_within_each_text_and_field():
+    store = _store([["标题", "导语", "正文川"], ["普京的标题", "", "川普说川普"], ["川普", "川普", "哈哈哈哈"]])
+    docs = np.array([0, 1, 2])
+    # 川 ending one text and 普 starting the next are no match
+    assert store.field_counts(docs, "川普").tolist() == [[0, 0, 0], [0, 0, 2], [1, 1, 0]]
+    assert store.field_counts(docs, "普京").tolist() == [[0, 0, 0], [1, 0, 0], [0, 0, 0]]
+    assert store.field_counts(np.array([2, 0]), "哈哈").tolist() == [[0, 0, 2], [0, 0, 0]]  # without overlaps
+    assert store.field_counts(np.array([], np.int64), "川普").shape == (0, 3)
+    assert store.holding(docs, encode_text(["川普"])).tolist() == [False, True, True]
