@@ -21,7 +21,7 @@ import search
 from indexer import schema as S
 from indexer import store, update_index
 from indexer.reader import parse_article
-from indexer.codec.w3 import INLINE_LIMIT
+from indexer.codec.w3 import INLINE_LIMIT, lengths
 from indexer.segment import BulkWriter
 
 from .conftest import POOL, SEED, pool_files
@@ -95,6 +95,12 @@ def test_same_stored_fields_and_lengths_as_whoosh(pair):
         assert ours.stored_fields(d) == theirs.stored_fields(d)
         for field in ("title", "lead", "body"):
             assert ours.doc_field_length(d, field) == theirs.doc_field_length(d, field)
+    # the whole column read at once, as search reads it, agrees with Whoosh's per-document reads
+    for reader in (ours, theirs):
+        for seg, base in reader.leaf_readers():
+            for field in ("title", "lead", "body"):
+                whoosh = [seg.doc_field_length(d, field) or 0 for d in range(seg.doc_count_all())]  # None for 0
+                assert lengths(seg, field).tolist() == whoosh
 
 
 @pytest.mark.parametrize("piece", [7, 300, 1 << 16])  # bytes read at a time: rows cut anywhere, longer than a piece, whole

@@ -78,7 +78,11 @@ def length_bytes(pdr, fieldname: str, doccount: int) -> bytes:
     column = pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
         return bytes(doccount)
-    return bytes(column[d] for d in range(doccount))
+    # the column's bytes as they lie (one unsigned byte a document, then the default 0 for the
+    # documents past the last one written): Whoosh's reader costs a Python call a document,
+    # which was 0.4 s of a cold search at x10
+    have = min(column._count, doccount)
+    return bytes(column._dbfile.get(column._basepos, have)) + bytes(doccount - have)
 
 
 def table_items(table: dict[str, array], encoding: str):
