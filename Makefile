@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-serve bench-relevance bench-scale bench-variants variants-data clean
+.PHONY: demo test bench bench-serve bench-relevance bench-scale bench-queries bench-variants variants-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ variants-data: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python bench/speed.py --scale $(if $(SCALES),--scales "$(SCALES)") $(if $(RUNS),--runs $(RUNS)) $(BENCH_ARGS)
+
+# The query side of a scale run on an index already built (a x100 build takes over an hour):
+# `make bench-queries INDEX=dir`.
+bench-queries: $(STAMP)
+	$(BIN)/python bench/index_queries.py $(INDEX)
 
 clean:
 	rm -rf $(VENV) index/ .pytest_cache .hypothesis build *.egg-info bench/work bench/results.json

@@ -4,6 +4,7 @@ The figures themselves come from `make bench` / `make bench-scale`, never from a
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -120,3 +121,14 @@ def test_scratch_keeps_running_on_sighup_under_nohup(tmp_path):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=20)
     assert not work.exists()
+
+
+def test_queries_on_a_built_index_report_every_figure(corpus_index, tmp_path):
+    from bench import index_queries
+
+    out = tmp_path / "figures.json"
+    assert index_queries.main([str(corpus_index), "--reps", "1", "--cold-runs", "1", "--json", str(out)]) == 0
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert len(res["warm"]["per_query_ms"]) == 34 and not res["warm"]["errors"]
+    assert res["cold_search_s"] > 0 and res["stats_s"] > 0 and res["similar"]["similar_ms"] > 0
+    assert index_queries.main([str(tmp_path / "none")]) == 2
