@@ -244,18 +244,22 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
 
                 writer.delete_by_query(wq.Or([wq.Term("url", url) for url in stale]))
             files = plan.work_list(rel for _, rel, _ in to_write if rel is not None)
-            del disk  # the walk's record of every file: not needed any more, and large at x100
+            # What only planning needed goes before the fork (parallel.py), which would share it with
+            # the second process for the whole writing: at x100 the walk's record of every file, the
+            # list of documents to write and the plan's sets are ~100 MB.
+            del disk
+            to_write = None
+            plan.planned()
             bar = _progress(None, progress, "indexing", len(files))
             problems = add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None,
                                     run.columns if run is not None else None)
             if bar is not None:
                 bar.close()
             for item, reason in problems:
-                plan.not_written(item.rel, reason)
+                plan.not_written(item, reason)
             if run is not None:  # before the commit, as the state: see arrivals.py
-                failed = {item.rel for item, _ in problems}
-                change = run.change(writer.generation, {url for url, rel, _ in to_write if rel in failed},
-                                    previous.last if previous is not None else None)
+                failed = {st.url for item, _ in problems if (st := plan.state.get(item.rel)) is not None}
+                change = run.change(writer.generation, failed, previous.last if previous is not None else None)
                 store.write_meta(gen_dir, arrivals.with_change(store.read_meta(gen_dir), change))
             store.save_state(gen_dir, writer.generation, plan.state)
             summary.duplicates, summary.documents = plan.duplicates(), plan.document_count()
@@ -454,8 +458,9 @@ class _Plan:
         return WorkList(FileToWrite(rel, self.roots.get(rel, ""), st.digest if (st := state.get(rel)) else "")
                         for rel in rels)
 
-    def _abspath(self, rel: str) -> str:
-        return os.path.join(self.roots.get(rel, ""), rel)
+    def planned(self) -> None:
+        """Let go of what only documents_to_write() and work_list() need."""
+        self.read_now = self.touched_urls = self.roots = None
 
     def article(self, item: FileToWrite) -> tuple[Article | None, str | None]:
         """The article of a file to write, kept from the reading pass or read again; or None and why.
@@ -479,12 +484,12 @@ class _Plan:
         except (OSError, ArticleParseError) as exc:
             return None, f"cannot read again: {exc}"
 
-    def not_written(self, rel: str, reason: str) -> None:
+    def not_written(self, item: FileToWrite, reason: str) -> None:
         """A file to write could not be: say so, and have the next run read it again."""
-        self.warn(self._abspath(rel), reason)
-        recorded = self.state.get(rel)
+        self.warn(item.abspath, reason)
+        recorded = self.state.get(item.rel)
         if recorded is not None:
-            self.state[rel] = replace(recorded, digest="", mtime_ns=-1)
+            self.state[item.rel] = replace(recorded, digest="", mtime_ns=-1)
 
     def duplicates(self) -> int:
         urls = [st.url for st in self.state.values() if st.url]
