@@ -115,8 +115,12 @@ def bm25f(postings: Postings, words: list[tuple[str, tuple[str, ...]]], docs: np
         for f, p in lists:
             # ids are distinct within one list, so fancy-indexed += adds each posting once
             weighted[p.ids] += p.tf * postings.field_factors(f, weights.get(f, 1.0), b)[p.ids]
-        df = int(np.count_nonzero(postings.mask_any(fields, word)))
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        scores += idf * weighted / (k1 + weighted)
+        # a posting's weight is above 0 (tf >= 1, factors > 0): the nonzero documents are the
+        # word's document frequency, and the saturation is computed for them alone, not for
+        # every document of the index (three passes over 447,000 at x100)
+        held = np.flatnonzero(weighted)
+        idf = math.log(1 + (n - len(held) + 0.5) / (len(held) + 0.5))
+        w = weighted[held]
+        scores[held] += idf * w / (k1 + w)
     scores[~docs] = 0.0
     return scores
