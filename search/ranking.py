@@ -43,7 +43,7 @@ from .textstore import TextStore
 from .variants import VariantGroups
 
 Texts = Callable[[int], dict]  # docnum -> normalised {"title", "lead", "body"} (schema.texts)
-Raw = TextStore  # docnum -> the same, encoded (the `text` column, schema.encode_text)
+Raw = TextStore  # the same, encoded (the `text` column, schema.encode_text): by docnum, and searched many at once
 
 # Chosen on bench/relevance.py --tune (tuning half; README, "Relevance").
 FIELD_BOOSTS = {"title": 8.0, "lead": 1.5, "body": 1.0}

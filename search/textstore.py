@@ -16,13 +16,13 @@ from indexer.schema import TEXT_ENCODING
 
 
 class TextStore:
-    """By docnum of a (multi-segment) reader: the `text` column's value, and which documents
-    hold a needle."""
+    """By docnum of a (multi-segment) reader: a bytes column's value (`text`, or another such as
+    `url`), and which documents hold a needle."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, name: str = "text"):
         leaves = reader.leaf_readers() if reader.doc_count_all() else []  # an empty index has no segment
-        self._whoosh = reader.column_reader("text") if leaves else {}
-        parts = [bytes_column(seg, "text") for seg, _ in leaves]
+        self._whoosh = reader.column_reader(name, translate=False) if leaves else {}
+        parts = [bytes_column(seg, name) for seg, _ in leaves]
         self._maps = None
         if parts and all(p is not None for p in parts):
             self._maps = [m for m, _, _ in parts]

@@ -41,6 +41,8 @@ def test_agrees_with_whoosh_and_the_per_document_checks(which, request):
     fallback._maps = None  # Whoosh's column reader, as for a segment that is not mapped
     n = reader.doc_count_all()
     assert all(store[d] == column[d] for d in range(n))
+    urls, whoosh_urls = TextStore(reader, "url"), reader.column_reader("url")  # another bytes column
+    assert urls._maps is not None and all(urls[d].decode("utf-8") == whoosh_urls[d] for d in range(n))
     rng = random.Random(7)
     docs = np.array(sorted(rng.sample(range(n), min(n, 300))), np.int64)
     for needle in _needles(column, docs[:60].tolist(), rng):
