@@ -158,14 +158,17 @@ def texts(column, docnum: int) -> dict[str, str]:
     return dict(zip(TEXT_FIELDS, column[docnum].decode(TEXT_ENCODING, "surrogatepass").split("\0", 2)))
 
 
-def holds(raw: bytes, needle: bytes) -> bool:
-    """Whether the `text` column value `raw` contains `needle` (encode_text'ed) at a character
-    boundary: in UTF-16 a match at an odd byte offset straddles two characters."""
-    at = raw.find(needle)
+def holds(raw, needle: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Whether the `text` column value raw[start:end] contains `needle` (encode_text'ed) at a
+    character boundary: in UTF-16 a match at an odd byte offset from the value's start straddles
+    two characters. `raw`: the value, or a buffer that holds it there (a segment's memory map,
+    searched in place)."""
+    end = len(raw) if end is None else end
+    at = raw.find(needle, start, end)
     while at >= 0:
-        if not at & 1:
+        if not (at - start) & 1:
             return True
-        at = raw.find(needle, at + 1)
+        at = raw.find(needle, at + 1, end)
     return False
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from indexer.codec.w3 import bytes_column
-from indexer.schema import TEXT_ENCODING
+from indexer.schema import TEXT_ENCODING, TEXT_FIELDS, holds, texts
 
 
 class TextStore:
@@ -21,7 +21,6 @@ class TextStore:
 
     def __init__(self, reader, name: str = "text"):
         leaves = reader.leaf_readers() if reader.doc_count_all() else []  # an empty index has no segment
-        self._whoosh = reader.column_reader(name, translate=False) if leaves else {}
         parts = [bytes_column(seg, name) for seg, _ in leaves]
         self._maps = None
         if parts and all(p is not None for p in parts):
@@ -29,6 +28,8 @@ class TextStore:
             self._starts = np.concatenate([s for _, s, _ in parts])
             self._ends = self._starts + np.concatenate([n for _, _, n in parts])
             self._segment = np.repeat(np.arange(len(parts)), [len(s) for _, s, _ in parts])
+        else:  # a segment that is not mapped: Whoosh's reader (which reads the same arrays at opening)
+            self._whoosh = reader.column_reader(name, translate=False) if leaves else {}
 
     def __getitem__(self, docnum: int) -> bytes:
         if self._maps is None:
@@ -37,32 +38,21 @@ class TextStore:
 
     def holding(self, docs: np.ndarray, needle: bytes) -> np.ndarray:
         """Boolean per document of `docs`: whether its text holds `needle` (encode_text'ed) at a
-        character boundary, as schema.holds."""
-        if self._maps is None or len(self._maps) != 1:
-            return np.fromiter((_holds_at(buf, needle, s, e) for buf, s, e in self._values(docs)), bool, len(docs))
-        # one segment (an index after its build or --compact): the loop inlined, ~1 µs a document less
-        find, out = self._maps[0].find, []
-        for s, e in zip(self._starts[docs].tolist(), self._ends[docs].tolist()):
-            at = find(needle, s, e)
-            while at >= 0 and (at - s) & 1:
-                at = find(needle, at + 1, e)
-            out.append(at >= 0)
-        return np.array(out, bool)
+        character boundary (schema.holds)."""
+        return np.fromiter((holds(buf, needle, s, e) for buf, s, e in self._values(docs)), bool, len(docs))
 
     def field_counts(self, docs: np.ndarray, run: str) -> np.ndarray:
         """Per document of `docs` and field (title, lead, body): how often it holds the Han run
         `run` (normalised), without overlaps, as snippets.count_literal counts it."""
         if any(run[:i] == run[-i:] for i in range(1, len(run))):  # 哈哈 in 哈哈哈: overlaps to skip
-            counts = []
-            for buf, s, e in self._values(docs):
-                fields = buf[s:e].decode(TEXT_ENCODING, "surrogatepass").split("\0", 2)
-                counts.append([f.count(run) for f in fields] + [0] * (3 - len(fields)))
+            counts = [[t.get(f, "").count(run) for f in TEXT_FIELDS] for t in (texts(self, d) for d in docs.tolist())]
             return np.array(counts, np.int64).reshape(len(docs), 3)
         # The texts as one array of UTF-16 code units (every value has an even length, so each
         # starts on a unit), and the run's matches found by comparing shifted views: no Python
         # step per document (a name's variant counted in 9,000 documents at x100).
-        units = np.frombuffer(b"".join(buf[s:e] for buf, s, e in self._values(docs)), "<u2")
-        lengths = np.fromiter(((e - s) // 2 for _, s, e in self._values(docs)), np.int64, len(docs))
+        values = list(self._values(docs))
+        units = np.frombuffer(b"".join(buf[s:e] for buf, s, e in values), "<u2")
+        lengths = np.fromiter(((e - s) // 2 for _, s, e in values), np.int64, len(docs))
         starts = np.cumsum(lengths) - lengths
         code = np.frombuffer(run.encode(TEXT_ENCODING, "surrogatepass"), "<u2")
         at = np.flatnonzero(units[:max(len(units) - len(code) + 1, 0)] == code[0])
@@ -87,17 +77,3 @@ class TextStore:
         maps = self._maps
         for m, s, e in zip(self._segment[docs].tolist(), self._starts[docs].tolist(), self._ends[docs].tolist()):
             yield maps[m], s, e
-
-
-def _find_char(buf, needle: bytes, start: int, at: int, end: int) -> int:
-    """The first occurrence of `needle` in buf[at:end] at a character boundary of the value
-    that starts at `start` (even offsets from it, in UTF-16), or -1."""
-    at = buf.find(needle, at, end)
-    while at >= 0 and (at - start) & 1:
-        at = buf.find(needle, at + 1, end)
-    return at
-
-
-def _holds_at(buf, needle: bytes, start: int, end: int) -> bool:
-    """schema.holds over buf[start:end], searched in place."""
-    return _find_char(buf, needle, start, start, end) >= 0

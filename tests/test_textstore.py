@@ -10,7 +10,8 @@ import pytest
 
 from indexer.schema import TEXT_FIELDS, encode_text, holds, texts
 from search.snippets import count_literal
-from search.textstore import TextStore, _holds_at
+from search import textstore
+from search.textstore import TextStore
 
 
 def _needles(column, docs: list[int], rng: random.Random) -> list[str]:
@@ -31,14 +32,16 @@ def _needles(column, docs: list[int], rng: random.Random) -> list[str]:
 
 
 @pytest.mark.parametrize("which", ["corpus_ix", "pool_ix"])
-def test_agrees_with_whoosh_and_the_per_document_checks(which, request):
+def test_agrees_with_whoosh_and_the_per_document_checks(which, request, monkeypatch):
     ix = request.getfixturevalue(which)
     reader = ix._searcher.reader()
     column = reader.column_reader("text")
     store = TextStore(reader)
     assert store._maps is not None  # the mapped path, which a search uses
-    fallback = TextStore(reader)
-    fallback._maps = None  # Whoosh's column reader, as for a segment that is not mapped
+    with monkeypatch.context() as m:  # a segment that is not mapped: Whoosh's column reader
+        m.setattr(textstore, "bytes_column", lambda seg, name: None)
+        fallback = TextStore(reader)
+    assert fallback._maps is None
     n = reader.doc_count_all()
     assert all(store[d] == column[d] for d in range(n))
     urls, whoosh_urls = TextStore(reader, "url"), reader.column_reader("url")  # another bytes column
@@ -60,11 +63,11 @@ def test_a_match_across_two_characters_is_no_match():
     value = encode_text(["中文", "中文中文", "文"])
     needle = encode_text(["\u874e"])
     assert value.find(needle) == 1
-    assert not _holds_at(value, needle, 0, len(value))
+    assert not holds(value, needle)
     # the same value inside a larger buffer at an odd position: parity counts from its start
     buf = b"x" + value
-    assert _holds_at(buf, encode_text(["文中"]), 1, len(buf))
-    assert not _holds_at(buf, needle, 1, len(buf))
+    assert holds(buf, encode_text(["文中"]), 1, len(buf))
+    assert not holds(buf, needle, 1, len(buf))
 
 
 def _store(values: list[list[str]]) -> TextStore:
