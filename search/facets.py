@@ -11,7 +11,7 @@ snapshot, so a count is a few np.bincount calls over the matched docnums.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -135,6 +135,12 @@ def period_start(by: str, number: int) -> date:
     if by == "month":
         return month_start(number)
     return date(1970 + number, 1, 1)
+
+
+def period_end(by: str, start: date) -> date:
+    """The last day of the period of `by` that starts on `start`: the day before the next starts."""
+    day = np.array([start.toordinal() - 1])
+    return period_start(by, int(period_of(by, day, _month_of(day))[0]) + 1) - timedelta(days=1)
 
 
 def _day_of(when: datetime) -> int:

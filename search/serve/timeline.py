@@ -11,15 +11,14 @@ it goes through `escape`, as a template would send it.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Sequence
 
 from markupsafe import Markup, escape
 
 from ..chart import bar_runs, legend, outlet_styles, outlet_totals
+from ..facets import period_end
 
 WIDTH, HEIGHT = 720, 100  # the viewBox: the SVG stretches to the page's width (labels are HTML beside it)
 
@@ -53,16 +52,6 @@ class Chart:
     height: int = HEIGHT
 
 
-def period_end(start: date, by: str) -> date:
-    if by == "day":
-        return start
-    if by == "week":
-        return start + timedelta(days=6)
-    if by == "month":
-        return start.replace(day=calendar.monthrange(start.year, start.month)[1])
-    return start.replace(month=12, day=31)
-
-
 def lay_out(periods: Sequence) -> Chart | None:
     """The chart of `Index.timeline`'s periods; None when nothing dated matched."""
     dated = [p for p in periods if p.start is not None]
@@ -82,7 +71,7 @@ def lay_out(periods: Sequence) -> Chart | None:
             top -= n
             segments.append(Segment(top, n, style))
         bars.append(Bar(round(i * step + gap / 2, 2), round(step - gap, 2), p.label, p.count, dict(p.sources),
-                        p.start.isoformat(), period_end(p.start, p.by).isoformat(), segments))
+                        p.start.isoformat(), period_end(p.by, p.start).isoformat(), segments))
     return Chart(dated[0].by, bars, legend(totals, styles), undated)
 
 
