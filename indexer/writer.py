@@ -246,7 +246,8 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
             files = plan.work_list(rel for _, rel, _ in to_write if rel is not None)
             # What only planning needed goes before the fork (parallel.py), which would share it with
             # the second process for the whole writing: at x100 the walk's record of every file, the
-            # list of documents to write and the plan's sets are ~100 MB.
+            # list of documents to write and the plan's sets (estimated ~100 MB; a x100 build was
+            # ~70 MB lower at the same point of its writing).
             del disk
             to_write = None
             plan.planned()
@@ -265,7 +266,7 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
             summary.duplicates, summary.documents = plan.duplicates(), plan.document_count()
             # The per-file records are done with: at x100 they are most of the process, and the
             # commit's merges (all of a large import's segments into one) need memory of their own.
-            plan = to_write = files = stale = run = problems = None
+            plan = files = stale = run = problems = None
             merging = _MergeBar(progress)
             writer.commit(compact=compact, progress=merging.update)
             merging.close()
