@@ -17,15 +17,18 @@ import hashlib
 import numpy as np
 from functools import lru_cache
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from . import analysis
-from .reader import Article
 from .codec.chars import term_key
 from .codec.w3 import field_terms
 from .segment import CHARS
+
+if TYPE_CHECKING:
+    from .reader import Article
 
 # Bump when fields or their options change; analysis.ANALYSIS_VERSION covers tokens.
 # 3: no positions; `chars` presence-only, unscored; the `text` column; 4: blocks of 1,024 as arrays, a

@@ -104,7 +104,7 @@ class Index:
 
         from indexer import analysis
         from indexer.codec import mapped
-        from indexer.writer import check_meta
+        from indexer.meta import check_meta
 
         mapped.install()
         last_error: Exception | None = None

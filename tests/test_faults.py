@@ -1255,7 +1255,9 @@ def test_open_index_during_the_generation_swap(small_copy, monkeypatch):
     import search
 
     corpus, index_dir = small_copy
-    real = writer_mod.check_meta
+    from indexer import meta
+
+    real = meta.check_meta
     swapped = []
 
     def rebuild_in_between(*args, **kwargs):  # a rebuild lands between reading CURRENT and opening it
@@ -1263,7 +1265,7 @@ def test_open_index_during_the_generation_swap(small_copy, monkeypatch):
             swapped.append(update_index([corpus], index_dir, rebuild=True))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(writer_mod, "check_meta", rebuild_in_between)
+    monkeypatch.setattr(meta, "check_meta", rebuild_in_between)
     with search.open_index(index_dir) as ix:
         assert ix.search("卡塔尔").total == 1
 
