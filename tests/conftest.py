@@ -3,9 +3,11 @@ tests that need it skip cleanly where ../shared is absent."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,13 @@ import pytest
 # be interrupted: the Ctrl-C tests (test_faults, test_serve) need Python's own handler.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# The user cache (indexer/user_cache.py) of this run: the suite leaves nothing in ~/.cache,
+# and makes its files once, in whichever process (this one or a `zhsearch` it starts) comes first.
+if "ZHSEARCH_CACHE" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="zhsearch-test-cache-")
+    os.environ["ZHSEARCH_CACHE"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZHSEARCH_SHARED") or ROOT.parent / "shared")

@@ -427,3 +427,26 @@ def test_pool_equivalence_with_jieba():
     assert compared > 8000
     assert not unexplained, unexplained[:20]
     assert differing <= 3  # the known differences stay rare
+
+
+# --- the folding table, kept in the user cache ---------------------------------------------------
+
+
+def test_the_fold_table_read_from_the_cache_is_the_one_made_here(tmp_path):
+    made = za._build_table()
+    assert za._TABLE == made and len(made) == za._TABLE_END
+    probe = (
+        "import sys\n"
+        "from indexer import analysis\n"
+        "t = analysis._TABLE\n"
+        "print(len(t), hash(t) == hash(analysis._build_table()), analysis.normalize('ＡＢＣ臺灣𝐀'))\n"
+    )
+    env = {**os.environ, "ZHSEARCH_CACHE": str(tmp_path)}
+    run = lambda: subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,  # noqa: E731
+                                 env=env).stdout.split()
+    assert run() == [str(za._TABLE_END), "True", "abc台湾a"]  # made, and saved
+    (saved,) = tmp_path.glob("fold-*")
+    assert run() == [str(za._TABLE_END), "True", "abc台湾a"]  # read back
+    saved.write_bytes(saved.read_bytes()[:1000])  # damaged: made again
+    assert run() == [str(za._TABLE_END), "True", "abc台湾a"]
+    assert saved.stat().st_size > 1000
