@@ -252,7 +252,10 @@ def _query_tokenize(norm: str):
             and not _SURROGATE.search(norm)):
         if _words_table is None:
             jieba_words = _sibling("jieba_words")
-            _words_table = (jieba_words.open_table() if jieba_words else None) or False
+            try:
+                _words_table = (jieba_words.open_table() if jieba_words else None) or False
+            except Exception:  # a cache is never worth a failed search
+                _words_table = False
         if _words_table:
             jieba = _words_table.jieba_for(norm)
             if jieba is not None:

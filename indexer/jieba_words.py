@@ -220,7 +220,7 @@ def open_table() -> _Table | None:
     except (ValueError, KeyError, TypeError):
         return None
     start = end + 1 + (-(end + 1) % 8)
-    if len(data) != start + 16 * n:
+    if n < 1 or len(data) != start + 16 * n:
         return None
     keys = np.frombuffer(data, dtype="<u8", count=n, offset=start)
     freqs = np.frombuffer(data, dtype="<u8", count=n, offset=start + 8 * n)
