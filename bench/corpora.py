@@ -73,11 +73,8 @@ class Scratch:
     Per run (not one fixed folder) so that a scale run in the background and a main run in the
     foreground do not delete each other's indexes.
 
-    The processes the run starts are given what an installed zhsearch has: a user cache
-    (here inside the folder, made by the first index run: indexer/user_cache.py) and Python's
-    bytecode cache (PYTHONDONTWRITEBYTECODE, set on the machine this was developed on, is
-    removed for them; compiling zhsearch's modules at every start added ~0.06-0.1 s to each
-    cold search measured before)."""
+    The run's user cache (indexer/user_cache.py) is inside the folder, unless ZHSEARCH_CACHE
+    names one: its files are made by the first index run, as on a user's machine."""
 
     def __init__(self, parent: Path):
         self.parent = parent
@@ -87,9 +84,8 @@ class Scratch:
     def __enter__(self) -> Path:
         self.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix="run-", dir=self.parent))
-        self._env = {k: os.environ.get(k) for k in ("ZHSEARCH_CACHE", "PYTHONDONTWRITEBYTECODE")}
+        self._env = {"ZHSEARCH_CACHE": os.environ.get("ZHSEARCH_CACHE")}
         os.environ.setdefault("ZHSEARCH_CACHE", str(self.path / "cache"))
-        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         for sig in (signal.SIGTERM, signal.SIGHUP):
             if signal.getsignal(sig) is signal.SIG_IGN:
                 continue  # under nohup a closed terminal must not end a ×100 run hours in
