@@ -6,6 +6,10 @@
 Names load on first use (PEP 562), so `import indexer.errors` costs nothing extra.
 """
 
+from .whoosh_imports import import_whoosh_lightly
+
+import_whoosh_lightly()  # before any module of this package or of search imports Whoosh
+
 # Megabytes of postings the indexer's processes hold in memory before each writes a segment
 # (`zhsearch index --memory`). Less memory, more segments, slower queries: at x20 (89,400
 # articles) 96 -> peak 468 MB, 139 segments, query p95 72 ms; 112 -> 486 MB, 46 ms;
