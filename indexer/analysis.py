@@ -234,6 +234,12 @@ def _jieba():
     return _rjieba
 
 
+def load_dictionary() -> None:
+    """Load rjieba's whole dictionary now: for a process that will answer many queries (serve's
+    warm-up), so that no query pays its load (see _query_tokenize)."""
+    _jieba()
+
+
 def _full_tokenize(norm: str):
     return _jieba().tokenize
 

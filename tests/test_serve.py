@@ -508,3 +508,19 @@ def test_the_wheel_carries_templates_and_static_files(tmp_path, corpus_index):
         for path in ("/?q=" + quote("新冠"), "/static/style.css", "/static/zhsearch.js"):
             assert srv.get(path)[0] == 200, path
         assert srv.stop()[0] == 130
+
+
+def test_the_warm_up_loads_jiebas_dictionary(corpus_index):
+    """A cold `zhsearch search` cuts its query without rjieba's dictionary (indexer/jieba_words.py);
+    the server loads it while it warms up, so that no request pays its load."""
+    probe = (
+        "import sys\n"
+        "from search.serve.indexes import Indexes\n"
+        f"indexes = Indexes({str(corpus_index)!r}, 2)\n"
+        "assert 'rjieba' not in sys.modules\n"
+        "indexes.warm_up()\n"
+        "print('rjieba' in sys.modules, indexes.call(lambda ix: ix.search('新冠 疫苗').total) > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["True", "True"]

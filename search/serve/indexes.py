@@ -100,8 +100,11 @@ class Indexes:
 
     def warm_up(self) -> None:
         """Open every worker's Index and run a query on each, so that no person waits for that."""
+        from indexer import analysis
+
         held = []
         try:
+            analysis.load_dictionary()  # a cold search does without it; a server should not
             for _ in self._slots:
                 slot = self._free.get()
                 held.append(slot)
