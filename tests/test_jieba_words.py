@@ -168,7 +168,7 @@ def test_a_process_that_keeps_searching_loads_the_whole_dictionary(table):
         "import sys\n"
         "from indexer import analysis\n"
         "seen = []\n"
-        f"for i in range(analysis._TABLE_CUTS + 2):\n"
+        "for i in range(analysis._TABLE_CUTS + 2):\n"
         "    analysis.query_words('香港 国安法')\n"
         "    seen.append('rjieba' in sys.modules)\n"
         "print(seen.index(True), analysis._TABLE_CUTS)\n"
