@@ -126,19 +126,23 @@ def _sibling(name: str):
 
 def _fold_table() -> str:
     user_cache = _sibling("user_cache")
-    # Kept without the lone surrogates (which map to themselves): they would cost the
-    # UTF-8 codec its slow error path 2,048 times.
+    # Kept as UTF-8 followed by its digest (a damaged file is made again, never half used),
+    # without the lone surrogates, which map to themselves: they would cost the codec its slow
+    # error path 2,048 times.
     surrogates = "".join(map(chr, range(0xD800, 0xE000)))
     name = f"fold-1-{unicodedata.unidata_version}.txt"  # 1: the rules of _build_table
     data = user_cache.load(name) if user_cache else None
     if data is not None:
-        text = data.decode("utf-8", "replace")
-        table = text[:0xD800] + surrogates + text[0xD800:]
-        if len(table) == _TABLE_END:
-            return table
+        body, _, digest = data.rpartition(b"\n")
+        if hashlib.blake2b(body, digest_size=16).hexdigest().encode() == digest:
+            text = body.decode("utf-8")
+            table = text[:0xD800] + surrogates + text[0xD800:]
+            if len(table) == _TABLE_END:
+                return table
     table = _build_table()
     if user_cache:
-        user_cache.save(name, (table[:0xD800] + table[0xE000:]).encode("utf-8"), "fold-")
+        body = (table[:0xD800] + table[0xE000:]).encode("utf-8")
+        user_cache.save(name, body + b"\n" + hashlib.blake2b(body, digest_size=16).hexdigest().encode(), "fold-")
     return table
 
 

@@ -105,6 +105,10 @@ def test_damaged_or_stale_tables_are_not_used(table, monkeypatch, tmp_path):
     assert jieba_words.open_table() is None
     (tmp_path / name).write_bytes(b"garbage" + data[7:])
     assert jieba_words.open_table() is None
+    flipped = bytearray(data)
+    flipped[-3] ^= 1  # a frequency changed, the length kept
+    (tmp_path / name).write_bytes(bytes(flipped))
+    assert jieba_words.open_table() is None
     # another rjieba or jieba (an upgrade) names another file: this one is not read
     (tmp_path / name).write_bytes(data)
     sources = jieba_words._sources()
