@@ -148,9 +148,10 @@ def build(rjieba) -> bytes | None:
 
 
 def ensure_table(rjieba) -> None:
-    """Make the table for the installed packages if it is missing (gives up quietly if it can't)."""
+    """Make the table for the installed packages if it is missing or damaged (gives up quietly
+    if it can't)."""
     name = table_name()
-    if name is None or user_cache.exists(name):
+    if name is None or (user_cache.exists(name) and open_table() is not None):
         return
     data = build(rjieba)
     if data is not None:

@@ -109,6 +109,8 @@ def test_damaged_or_stale_tables_are_not_used(table, monkeypatch, tmp_path):
     flipped[-3] ^= 1  # a frequency changed, the length kept
     (tmp_path / name).write_bytes(bytes(flipped))
     assert jieba_words.open_table() is None
+    jieba_words.ensure_table(analysis._jieba())  # made again
+    assert (tmp_path / name).read_bytes() == data and jieba_words.open_table() is not None
     # another rjieba or jieba (an upgrade) names another file: this one is not read
     (tmp_path / name).write_bytes(data)
     sources = jieba_words._sources()
