@@ -229,12 +229,6 @@ def _jieba():
         import rjieba
 
         _rjieba = rjieba
-        jieba_words = _sibling("jieba_words")
-        if jieba_words and (_active is _UNSET or _active is None):  # a user dictionary would fail its checks
-            try:
-                jieba_words.ensure_table(rjieba)
-            except Exception:  # a cache is never worth a failed run
-                pass
     return _rjieba
 
 
@@ -246,6 +240,21 @@ def load_dictionary() -> None:
 
 def _full_tokenize(norm: str):
     return _jieba().tokenize
+
+
+def _open_words_table():
+    """jieba_words' table, or False. Where it is missing (an index built before it, a cache
+    emptied since), this short run loads the dictionary anyway and makes it for the next."""
+    jieba_words = _sibling("jieba_words")
+    if jieba_words is None:
+        return False
+    try:
+        table = jieba_words.open_table()
+        if table is None and _jieba() is not None:
+            jieba_words.ensure_table(_rjieba)
+        return table or False
+    except Exception:  # a cache is never worth a failed search
+        return False
 
 
 _TABLE_CUTS = 8  # then a process that keeps searching (serve, the API) loads the whole dictionary
@@ -261,11 +270,7 @@ def _query_tokenize(norm: str):
     if (_rjieba is None and _table_cuts < _TABLE_CUTS and (_active is _UNSET or _active is None)
             and not _SURROGATE.search(norm)):
         if _words_table is None:
-            jieba_words = _sibling("jieba_words")
-            try:
-                _words_table = (jieba_words.open_table() if jieba_words else None) or False
-            except Exception:  # a cache is never worth a failed search
-                _words_table = False
+            _words_table = _open_words_table()
         if _words_table:
             jieba = _words_table.jieba_for(norm)
             if jieba is not None:

@@ -13,8 +13,8 @@ The table is made from jieba's dict.txt, the file jieba-rs embeds, and checked a
 rjieba (every word known to it, sample texts cut alike) before it is kept. It depends only
 on the installed packages, so it lives in the user cache (user_cache.py), named for the
 rjieba and jieba files it was made from: after an upgrade it is made again. It is
-made by the first run that has rjieba's own dictionary loaded anyway (an index run, or a
-search without a table). Without it (no cache folder, `ZHSEARCH_CACHE=off`, a user
+made at the end of an index run, in a process of its own, or by a search that found none
+(it loads rjieba's own dictionary anyway). Without it (no cache folder, `ZHSEARCH_CACHE=off`, a user
 dictionary, text the filler could collide with) queries are cut with rjieba's own
 dictionary, as before.
 
@@ -94,7 +94,7 @@ def table_name(sources: dict | None = None) -> str | None:
     import hashlib
 
     sources = sources if sources is not None else _sources()
-    if sources is None:
+    if sources is None or user_cache.cache_dir() is None:
         return None
     digest = hashlib.blake2b(json.dumps(sources, sort_keys=True).encode(), digest_size=8).hexdigest()
     return f"{KIND}{FORMAT}-{digest}.bin"
@@ -147,15 +147,30 @@ def build(rjieba) -> bytes | None:
     return MAGIC + head + body
 
 
-def ensure_table(rjieba) -> None:
+def ensure_table(rjieba=None) -> None:
     """Make the table for the installed packages if it is missing or damaged (gives up quietly
-    if it can't)."""
+    if it can't). Making it leaves ~35 MB of freed strings in the process that made it: the
+    indexer has it made apart (ensure_table_apart)."""
     name = table_name()
     if name is None or (user_cache.exists(name) and open_table() is not None):
         return
+    if rjieba is None:
+        import rjieba
     data = build(rjieba)
     if data is not None:
         user_cache.save(name, data, KIND)
+
+
+def ensure_table_apart() -> None:
+    """ensure_table in a process of its own (~1.5 s, once per installation), where it is needed."""
+    name = table_name()
+    if name is None or (user_cache.exists(name) and open_table() is not None):
+        return
+    import subprocess
+
+    code = "from indexer import jieba_words; jieba_words.ensure_table()"
+    subprocess.run([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=300, cwd=Path(__file__).resolve().parents[1])
 
 
 # --- using it ---------------------------------------------------------------------------------

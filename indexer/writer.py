@@ -128,6 +128,12 @@ def update_index(
                                f"the previous index is intact") from exc
     finally:
         lock.release()
+    try:
+        from . import jieba_words
+
+        jieba_words.ensure_table_apart()  # for the searches that follow: indexer/jieba_words.py
+    except Exception:  # a cache is never worth a failed run
+        pass
     summary.seconds = time.monotonic() - started
     return summary
 

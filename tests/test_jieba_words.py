@@ -181,3 +181,18 @@ def test_a_process_that_keeps_searching_loads_the_whole_dictionary(table):
     )
     first, cuts = _probe(code, user_cache.cache_dir()).split()
     assert first == cuts
+
+
+def test_an_index_run_makes_the_table_in_a_process_of_its_own(tmp_path, monkeypatch):
+    from indexer import update_index
+
+    monkeypatch.setenv("ZHSEARCH_CACHE", str(tmp_path / "cache"))
+    made_here = []
+    monkeypatch.setattr(jieba_words, "build", lambda rjieba: made_here.append(1))
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_bytes((CORPUS / "000_ce5ff053ee2986c6.txt").read_bytes())
+    update_index([tmp_path / "corpus"], tmp_path / "index")
+    assert not made_here  # not in this process ...
+    assert jieba_words.open_table() is not None  # ... but made
+    monkeypatch.setenv("ZHSEARCH_CACHE", "off")
+    assert jieba_words.table_name() is None
