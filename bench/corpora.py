@@ -84,7 +84,7 @@ class Scratch:
     def __enter__(self) -> Path:
         self.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix="run-", dir=self.parent))
-        self._env = {"ZHSEARCH_CACHE": os.environ.get("ZHSEARCH_CACHE")}
+        self._cache_env = os.environ.get("ZHSEARCH_CACHE")
         os.environ.setdefault("ZHSEARCH_CACHE", str(self.path / "cache"))
         for sig in (signal.SIGTERM, signal.SIGHUP):
             if signal.getsignal(sig) is signal.SIG_IGN:
@@ -104,8 +104,7 @@ class Scratch:
         finally:
             for sig, handler in self._previous.items():
                 signal.signal(sig, handler)
-            for key, value in self._env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+            if self._cache_env is None:
+                os.environ.pop("ZHSEARCH_CACHE", None)
+            else:
+                os.environ["ZHSEARCH_CACHE"] = self._cache_env

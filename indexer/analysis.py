@@ -131,10 +131,13 @@ def _fold_table() -> str:
     # error path 2,048 times.
     surrogates = "".join(map(chr, range(0xD800, 0xE000)))
     name = f"fold-1-{unicodedata.unidata_version}.txt"  # 1: the rules of _build_table
+    def digest(body: bytes) -> bytes:
+        return hashlib.blake2b(body, digest_size=16).hexdigest().encode()
+
     data = user_cache.load(name) if user_cache else None
     if data is not None:
-        body, _, digest = data.rpartition(b"\n")
-        if hashlib.blake2b(body, digest_size=16).hexdigest().encode() == digest:
+        body, _, kept = data.rpartition(b"\n")
+        if digest(body) == kept:
             text = body.decode("utf-8")
             table = text[:0xD800] + surrogates + text[0xD800:]
             if len(table) == _TABLE_END:
@@ -142,7 +145,7 @@ def _fold_table() -> str:
     table = _build_table()
     if user_cache:
         body = (table[:0xD800] + table[0xE000:]).encode("utf-8")
-        user_cache.save(name, body + b"\n" + hashlib.blake2b(body, digest_size=16).hexdigest().encode(), "fold-")
+        user_cache.save(name, body + b"\n" + digest(body), "fold-")
     return table
 
 
@@ -250,8 +253,8 @@ def _open_words_table():
         return False
     try:
         table = jieba_words.open_table()
-        if table is None and _jieba() is not None:
-            jieba_words.ensure_table(_rjieba)
+        if table is None:
+            jieba_words.ensure_table(_jieba())
         return table or False
     except Exception:  # a cache is never worth a failed search
         return False

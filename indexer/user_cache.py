@@ -31,11 +31,6 @@ def load(name: str) -> bytes | None:
         return None
 
 
-def exists(name: str) -> bool:
-    folder = cache_dir()
-    return folder is not None and (folder / name).is_file()
-
-
 def save(name: str, data: bytes, kind: str) -> None:
     """Write `name` whole or not at all; drop other files whose names start with `kind`."""
     folder = cache_dir()
