@@ -65,9 +65,7 @@ class Postings:
         out = np.zeros(self.size, dtype=bool)
         key = term_key(term)
         for reader, base in self.chars:
-            ids = reader.ids(key)
-            if ids is not None:
-                out[ids + base] = True
+            reader.mark(key, out[base:base + reader.doccount])
         return out
 
     def mask_any(self, fieldnames: tuple[str, ...], term: str) -> np.ndarray:
@@ -111,16 +109,34 @@ def bm25f(postings: Postings, words: list[tuple[str, tuple[str, ...]]], docs: np
         lists = [(f, p) for f in fields if len((p := postings.get(f, word)).ids)]
         if not lists:
             continue
+        # Weighted and saturated for the documents of `docs` alone: a phrase's or a narrow
+        # query's few thousand matches, where the word's lists (的, 美国) hold most of a x100 index
         weighted = np.zeros(postings.size)
+        parts, whole = [], True
         for f, p in lists:
+            ids, tf = p.ids, p.tf
+            if not (inside := docs[ids]).all():  # (a common word's query: they all are)
+                ids, tf, whole = ids[inside], tf[inside], False
             # ids are distinct within one list, so fancy-indexed += adds each posting once
-            weighted[p.ids] += p.tf * postings.field_factors(f, weights.get(f, 1.0), b)[p.ids]
-        # a posting's weight is above 0 (tf >= 1, factors > 0): the nonzero documents are the
-        # word's document frequency, and the saturation is computed for them alone, not for
-        # every document of the index (three passes over 447,000 at x100)
-        held = np.flatnonzero(weighted)
-        idf = math.log(1 + (n - len(held) + 0.5) / (len(held) + 0.5))
+            weighted[ids] += tf * postings.field_factors(f, weights.get(f, 1.0), b)[ids]
+            parts.append(ids)
+        # the word's matches, where the saturation is computed: a few lists' ids are merged,
+        # many found where the weight is above 0 (tf >= 1, factors > 0), in one pass
+        found = sum(map(len, parts))
+        held = parts[0] if len(parts) == 1 else \
+            np.unique(np.concatenate(parts)) if found < postings.size // 16 else np.flatnonzero(weighted)
+        df = len(held) if whole else _document_frequency(postings.size, lists)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         w = weighted[held]
         scores[held] += idf * w / (k1 + w)
-    scores[~docs] = 0.0
     return scores
+
+
+def _document_frequency(size: int, lists: list[tuple[str, Plist]]) -> int:
+    """How many documents hold the word in any of its fields' lists."""
+    if len(lists) == 1:
+        return len(lists[0][1].ids)
+    held = np.zeros(size, dtype=bool)
+    for _, p in lists:
+        held[p.ids] = True
+    return int(np.count_nonzero(held))

@@ -335,11 +335,12 @@ def _group_bm25f(texts: Texts, raw: Raw, postings: Postings, e: Expansion, docs:
             text = texts(d)
             for f in fields:
                 tf[f][d] += count_literal(text[f], o.needle)
-    weighted = sum(tf[f] * postings.field_factors(f, FIELD_BOOSTS.get(f, 1.0), BM25_B) for f in fields)
+    ids = np.flatnonzero(docs)  # weighted and saturated for the matches only, not every document
+    weighted = sum(tf[f][ids] * postings.field_factors(f, FIELD_BOOSTS.get(f, 1.0), BM25_B)[ids] for f in fields)
     df = int(np.count_nonzero(held))
     idf = np.log(1 + (max(size, 1) - df + 0.5) / (df + 0.5))
-    out = idf * weighted / (BM25_K1 + weighted)
-    out[~docs] = 0.0
+    out = np.zeros(size)
+    out[ids] = idf * weighted / (BM25_K1 + weighted)
     return out
 
 

@@ -111,13 +111,16 @@ class Order:
         return keys[0][np.lexsort(keys)].tolist()
 
 
-def _page(order: Order, story: np.ndarray | None, offset: int, limit: int):
-    """The page of hits (docnums) in order, and with `story`, each hit's other copies."""
+def _page(order: Order, story: np.ndarray | None, offset: int, limit: int, stories: int = 0):
+    """The page of hits (docnums) in order, and with `story`, each hit's other copies.
+    `stories`: how many the index holds (its documents per story guess how many to fold)."""
     ids = order.ids
     want = len(ids) if limit == 0 else offset + limit
     if story is None:
         return order.top(want)[offset:], {}
-    n = 4 * want
+    # an archive where each text has many copies needs that many times the page to fill it:
+    # each round below partitions every match
+    n = 4 * want * max(1, round(len(story) / max(stories, 1)))
     while True:  # fold the best n; fetch more while copies leave fewer than `want` stories
         kept = first_of_each_story(story, order.top(n))
         if len(kept) >= want or n >= len(ids):
@@ -205,7 +208,7 @@ def run_search(searcher, cache: dict, tree: ql.Node, text: str, *,
         add_recency(score, docs, date)
         if rescore is not None:
             rescore(score, docs, date)
-    page, copies = _page(Order(ids, score, date), story if fold else None, offset, limit)
+    page, copies = _page(Order(ids, score, date), story if fold else None, offset, limit, cache["stories"])
     if score is None:  # the date order needs no scores: score only what is shown
         shown = np.zeros(postings.size, dtype=bool)
         shown[page] = True

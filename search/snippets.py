@@ -24,7 +24,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import accumulate, chain, pairwise
 from typing import Sequence
 
 from indexer.analysis import normalize
@@ -33,7 +33,7 @@ ELLIPSIS = "…"
 MAX_FRAGMENTS = 3
 _MIN_ROOM = 24  # below this a trimmed extra fragment is mostly ellipsis and context-free
 
-_WS = re.compile(r"\s+")
+_WS = re.compile(r"(\s+)")  # split() keeps the runs
 # A sentence ends after CJK terminators, after . ! ? followed by whitespace (Latin text:
 # "3.5" and "rfi.fr" must not split), or at a paragraph break; closing quotes stay with it,
 # and the one whitespace char that may follow (text is collapsed by then) is eaten too.
@@ -185,21 +185,18 @@ def _collapsed(lead: str, body: str, normalized: tuple[str, str] | None) -> tupl
     text = "\n".join((lead, body)[k] for k in keep)
     norm = None if normalized is None else "\n".join(normalized[k] for k in keep)
     # A paragraph break stays a (1-char) "\n" to end sentences and becomes " " on output.
-    out, nout, pos = [], [], 0
-    for m in _WS.finditer(text):
-        sep = "\n" if "\n" in m.group() else " "
-        out += (text[pos:m.start()], sep)
-        if norm is not None:
-            nout += (norm[pos:m.start()], sep)
-        pos = m.end()
-    out.append(text[pos:])
-    text = "".join(out)
+    # Split once at the whitespace runs (in C), the normalised text cut at the same places.
+    parts = _WS.split(text)
+    seps = ["\n" if "\n" in gap else " " for gap in parts[1::2]]
+    words = parts[0::2]
+    text = "".join(chain.from_iterable(zip(words, seps))) + words[-1]
     left = len(text) - len(text.lstrip())
     text = text.strip()
     if norm is None:
         return text, normalize(text)
-    nout.append(norm[pos:])
-    return text, "".join(nout)[left:left + len(text)]
+    ends = list(accumulate(map(len, parts)))
+    nwords = [norm[start:start + len(w)] for start, w in zip((0, *ends[1::2]), words)]
+    return text, ("".join(chain.from_iterable(zip(nwords, seps))) + nwords[-1])[left:left + len(text)]
 
 
 def make_snippet(
@@ -235,8 +232,17 @@ def make_snippet(
     # letting one long word outweigh two shorter ones.
     weight = [math.sqrt(len(w.replace(" ", ""))) for w in words]
 
-    def score(i: int, skip: set[int] = frozenset()) -> float:
-        return sum(weight[k] for k in has[i] - skip)
+    # A sentence's score depends only on which needles it holds, and few sets occur: the
+    # scores are computed per set (a common word's snippet weighs ~100 sentences, 3 times)
+    sets = [frozenset(h) for h in has]
+    scores: dict[tuple[frozenset, frozenset], float] = {}
+
+    def score(i: int, skip: frozenset[int] = frozenset()) -> float:
+        key = (sets[i], skip)
+        found = scores.get(key)
+        if found is None:
+            found = scores[key] = sum(weight[k] for k in sets[i] - skip)
+        return found
 
     chosen: dict[int, tuple[int, int, bool, bool]] = {}
     total = -1  # every fragment pays for one joiner, except the first
@@ -251,14 +257,14 @@ def make_snippet(
         return True
 
     pool = [i for i in range(len(sents)) if has[i]]
-    covered: set[int] = set()
+    covered: frozenset[int] = frozenset()
     while pool and len(chosen) < MAX_FRAGMENTS:
         best = max(pool, key=lambda i: (score(i, covered), score(i), -i))
         pool.remove(best)
         if total >= min_chars and not score(best, covered):
             break
         if add(best, _MIN_ROOM if chosen else 1):
-            covered |= has[best]
+            covered |= sets[best]
     target = min_chars
     if not chosen:  # nothing matched (only the title did): the opening sentences, lead first
         add(0, 1)

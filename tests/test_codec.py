@@ -38,7 +38,15 @@ def test_written_lists_read_back_equal(tmp_path, doccount):
     assert reader.keys.tolist() == sorted(table)
     for key, ids in table.items():
         assert reader.ids(key).tolist() == ids.tolist()
+        # marked into a mask that already holds other documents: those stay, these are added
+        mask = np.zeros(doccount, dtype=bool)
+        mask[::5] = True
+        reader.mark(key, mask)
+        assert np.flatnonzero(mask).tolist() == sorted(set(ids.tolist()) | set(range(0, doccount, 5)))
     assert reader.ids(1) is None
+    mask = np.zeros(doccount, dtype=bool)
+    reader.mark(1, mask)
+    assert not mask.any()
     got, lens = reader.lists(0, len(reader))
     assert got.tolist() == [d for k in sorted(table) for d in table[k]]
     assert lens.tolist() == [len(table[k]) for k in sorted(table)]

@@ -68,18 +68,35 @@ def test_a_match_across_two_characters_is_no_match():
     buf = b"x" + value
     assert holds(buf, encode_text(["文中"]), 1, len(buf))
     assert not holds(buf, needle, 1, len(buf))
+    # a store's documents: the first find at an odd offset, then none (0) or one in place (1)
+    store = _store([["中文", "中文中文", "文"], ["中文\u874e", "", ""], ["\u874e", "", ""]])
+    assert store.holding(np.array([0, 1, 2]), needle).tolist() == [False, True, True]
+    assert store.holding(np.array([2, 0, 1]), needle).tolist() == [True, False, True]
 
 
-def _store(values: list[list[str]]) -> TextStore:
-    """A TextStore over crafted values laid end to end in one buffer, as in a segment's map."""
-    raws = [encode_text(v) for v in values]
+def _store(values: list[list[str]], *more: list[list[str]]) -> TextStore:
+    """A TextStore over crafted values laid end to end in one buffer, as in a segment's map;
+    `more`: the values of further segments, each in a buffer of its own."""
     store = TextStore.__new__(TextStore)
-    store._maps = [b"".join(raws)]
-    lengths = np.array([len(r) for r in raws], np.int64)
-    store._starts = np.cumsum(lengths) - lengths
-    store._ends = store._starts + lengths
-    store._segment = np.zeros(len(raws), np.int64)
+    store._maps, starts, segment = [], [], []
+    for m, seg_values in enumerate((values, *more)):
+        raws = [encode_text(v) for v in seg_values]
+        store._maps.append(b"".join(raws))
+        lengths = np.array([len(r) for r in raws], np.int64)
+        starts.append(np.cumsum(lengths) - lengths)
+        segment += [m] * len(raws)
+    store._starts = np.concatenate(starts)
+    store._ends = store._starts + np.array([len(encode_text(v)) for v in (*values, *[v for s in more for v in s])])
+    store._segment = np.array(segment, np.int64)
     return store
+
+
+def test_documents_of_several_segments_in_any_order():
+    store = _store([["川普", "", ""], ["", "", "特朗普"]], [["", "川普说", ""]], [["龘", "", "川普"]])
+    needle = encode_text(["川普"])
+    assert store.holding(np.array([0, 1, 2, 3]), needle).tolist() == [True, False, True, True]
+    assert store.holding(np.array([3, 1, 0, 2]), needle).tolist() == [True, False, True, True]
+    assert store.field_counts(np.array([3, 2, 0]), "川普").tolist() == [[0, 0, 1], [0, 1, 0], [1, 0, 0]]
 
 
 def test_counts_stay_within_each_text_and_field():

@@ -261,6 +261,19 @@ class CharsReader:
         i = self.find(key)
         return None if i < 0 else self.list_ids(i)
 
+    def mark(self, key: int, out: np.ndarray) -> None:
+        """Set out[d] (a boolean array of this segment's documents) for each document d holding
+        the term `key`. A bitmap list (a common bigram: 美国 in 250,000 documents at x100) is
+        its own mask: no docnums are made of it."""
+        i = self.find(key)
+        if i < 0:
+            return
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        if int(self.codes[i]) == _BITMAP:
+            out |= np.unpackbits(self._data[start:end], bitorder="little", count=self.doccount).view(bool)
+        else:
+            out[self.list_ids(i)] = True
+
     def list_ids(self, i: int) -> np.ndarray:
         start, end = int(self.offsets[i]), int(self.offsets[i + 1])
         code = int(self.codes[i])
