@@ -111,20 +111,36 @@ def bm25f(postings: Postings, words: list[tuple[str, tuple[str, ...]]], docs: np
             continue
         # Weighted and saturated for the documents of `docs` alone: a phrase's or a narrow
         # query's few thousand matches, where the word's lists (的, 美国) hold most of a x100 index
-        weighted = np.zeros(postings.size)
         parts, whole = [], True
         for f, p in lists:
             ids, tf = p.ids, p.tf
             if not (inside := docs[ids]).all():  # (a common word's query: they all are)
                 ids, tf, whole = ids[inside], tf[inside], False
+            parts.append((postings.field_factors(f, weights.get(f, 1.0), b), ids, tf))
+        weighted = np.zeros(postings.size)
+        if sum(len(ids) for _, ids, _ in parts) > postings.size // 8:
+            # Most documents hold it: whole-array passes, twice as fast as indexing 250,000 of
+            # 447,000 at x100 (the same products and sums: 0 where a field's list has no posting)
+            for k, (factors, ids, tf) in enumerate(parts):
+                dense = weighted if k == 0 else np.zeros(postings.size)
+                dense[ids] = tf
+                dense *= factors
+                if k:
+                    weighted += dense
+            df = np.count_nonzero(weighted) if whole else _document_frequency(postings.size, lists)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            saturated = weighted * idf
+            saturated /= weighted + k1
+            scores += saturated
+            continue
+        for factors, ids, tf in parts:
             # ids are distinct within one list, so fancy-indexed += adds each posting once
-            weighted[ids] += tf * postings.field_factors(f, weights.get(f, 1.0), b)[ids]
-            parts.append(ids)
-        # the word's matches, where the saturation is computed: a few lists' ids are merged,
-        # many found where the weight is above 0 (tf >= 1, factors > 0), in one pass
-        found = sum(map(len, parts))
-        held = parts[0] if len(parts) == 1 else \
-            np.unique(np.concatenate(parts)) if found < postings.size // 16 else np.flatnonzero(weighted)
+            weighted[ids] += tf * factors[ids]
+        # the word's matches, where the saturation is computed (a posting's weight is above 0:
+        # tf >= 1, factors > 0)
+        found = sum(len(ids) for _, ids, _ in parts)
+        held = parts[0][1] if len(parts) == 1 else np.flatnonzero(weighted) if found > postings.size // 32 else \
+            np.unique(np.concatenate([ids for _, ids, _ in parts]))
         df = len(held) if whole else _document_frequency(postings.size, lists)
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         w = weighted[held]

@@ -111,7 +111,7 @@ class Order:
         return keys[0][np.lexsort(keys)].tolist()
 
 
-def _page(order: Order, story: np.ndarray | None, offset: int, limit: int, stories: int = 0):
+def _page(order: Order, story: np.ndarray | None, offset: int, limit: int, stories: int):
     """The page of hits (docnums) in order, and with `story`, each hit's other copies.
     `stories`: how many the index holds (its documents per story guess how many to fold)."""
     ids = order.ids
@@ -129,7 +129,9 @@ def _page(order: Order, story: np.ndarray | None, offset: int, limit: int, stori
     page = kept[offset:want]
     # a hit's copies are all the matches of its story, not only those among the best n
     head = {int(story[d]): d for d in page}
-    same = ids[np.isin(story[ids], list(head))]
+    shown = np.zeros(stories, dtype=bool)
+    shown[list(head)] = True
+    same = ids[shown[story[ids]]]  # (np.isin sorts every match's story: 3 ms at x100)
     copies: dict[int, list[int]] = {}
     for d in same.tolist():
         h = head[int(story[d])]
