@@ -144,7 +144,7 @@ def print_scale(res: dict) -> None:
             print(f"{name}: index --compact {c['wall_s']:.1f} s (peak {c['tree_mb']:.0f} MB): {b['size_mb']:.0f} -> "
                   f"{c['size_mb']:.0f} MB; warm p50/p95 after it {c['p50_ms']:.1f}/{c['p95_ms']:.1f} ms")
         else:
-            print(f"{name}: index --compact not measured (this zhsearch has no --compact)")
+            print(f"{name}: index --compact not measured (--no-compact, or this zhsearch has none)")
         if s.get("counts"):
             print_counts(s["counts"], f" {name}")
         if s.get("similar"):
