@@ -66,10 +66,16 @@ class TextStore:
             return np.array(counts, np.int64).reshape(len(docs), 3)
         # The texts as one array of UTF-16 code units (every value has an even length, so each
         # starts on a unit), and the run's matches found by comparing shifted views: no Python
-        # step per document (a name's variant counted in 9,000 documents at x100).
-        joined, lengths = self._joined(docs)
-        units = np.frombuffer(joined, "<u2")
-        lengths //= 2
+        # step per document (a name's variant counted in 9,000 documents at x100). The texts are
+        # copied once, by the join, from views of the maps (a slice of a map is a copy of its own).
+        views = [memoryview(m) for m in self._maps or ()]
+        try:
+            values = list(self._values(docs, views))
+            units = np.frombuffer(b"".join(buf[s:e] for buf, s, e in values), "<u2")
+        finally:
+            for v in views:
+                v.release()  # a map with a view left on it could not be closed
+        lengths = np.fromiter(((e - s) // 2 for _, s, e in values), np.int64, len(docs))
         starts = np.cumsum(lengths) - lengths
         code = np.frombuffer(run.encode(TEXT_ENCODING, "surrogatepass"), "<u2")
         at = np.flatnonzero(units[:max(len(units) - len(code) + 1, 0)] == code[0])
@@ -84,28 +90,14 @@ class TextStore:
         np.add.at(out, (doc, field), 1)
         return out
 
-    def _joined(self, docs: np.ndarray) -> tuple[bytes, np.ndarray]:
-        """The values of `docs` end to end, and each one's length in bytes."""
-        if self._maps is None:
-            values = [self._whoosh[d] for d in docs.tolist()]
-            return b"".join(values), np.array([len(v) for v in values], np.int64).reshape(-1)
-        # copied once, by the join, from views of the maps (a slice of a map is a copy of its own)
-        views = [memoryview(m) for m in self._maps]
-        try:
-            joined = b"".join(views[m][s:e] for m, s, e in zip(
-                self._segment[docs].tolist(), self._starts[docs].tolist(), self._ends[docs].tolist()))
-        finally:
-            for v in views:
-                v.release()  # a map with a view left on it could not be closed
-        return joined, self._ends[docs] - self._starts[docs]
-
-    def _values(self, docs: np.ndarray):
-        """(a buffer, start, end) of each document's value."""
+    def _values(self, docs: np.ndarray, maps: list | None = None):
+        """(a buffer, start, end) of each document's value; `maps`: views to give in place of
+        the segments' maps."""
         if self._maps is None:
             for d in docs.tolist():
                 raw = self._whoosh[d]
                 yield raw, 0, len(raw)
             return
-        maps = self._maps
+        maps = self._maps if maps is None else maps
         for m, s, e in zip(self._segment[docs].tolist(), self._starts[docs].tolist(), self._ends[docs].tolist()):
             yield maps[m], s, e
