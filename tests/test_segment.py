@@ -349,6 +349,8 @@ def test_a_file_changed_between_the_two_reads_is_read_again_next_run(tmp_path, m
     assert s.warnings == warnings
     urls = set(index_content(tmp_path / "ix")["docs"])
     assert len(urls) == 29 and parse_article(data[30], "x").url not in urls
+    with search.open_index(tmp_path / "ix") as ix:  # the run's record counts what it wrote
+        assert (ix.stats().last_added, ix.stats().documents) == (29, 29)
     monkeypatch.setattr(writer_mod, "_read", real)
     again = update_index([corpus], tmp_path / "ix")
     assert again.changed == 1
