@@ -159,6 +159,8 @@ class Run:
         if self.digests is not None:  # a rebuild writes every document: the others are gone
             for url in self.previous.keys() - self.kind.keys():
                 self.kind[url] = "removed"
+        # Only planning reads them: a rebuild's are an entry for every URL of the index
+        self.previous = self.digests = None
 
     def columns(self, url: str) -> dict[str, int]:
         """The column values of the document of `url` (parallel.add_articles' `columns`)."""

@@ -155,12 +155,12 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
     if fresh:
         userdict = wanted if wanted is not None else _recorded_userdict(index_dir) if rebuild else None
         analysis.use_userdict(userdict)  # before any text is segmented
-        previous = arrivals.read_live(index_dir, _winner_key) if rebuild else None
         gen_dir = store.new_generation_dir(index_dir)
         try:
+            # (what a rebuild reads of the live index is not bound here: _update lets go of it)
             _update(index_dir, gen_dir, whoosh_index.create_in(gen_dir, build_schema()), {}, True,
-                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict, previous=previous,
-                    compact=compact)
+                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict,
+                    previous=arrivals.read_live(index_dir, _winner_key) if rebuild else None, compact=compact)
         except BaseException:
             # An unpublished generation is nobody's: give its space back now.
             shutil.rmtree(gen_dir, ignore_errors=True)
@@ -198,6 +198,8 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
         from .segment import BulkWriter
 
         run = arrivals.start_run(ix, previous, fresh, to_write, plan.state)
+        # a rebuild's record of every URL before it was for the plan: keep only its last change
+        carried, previous = (previous.last if previous is not None else None), None
         writer = BulkWriter(ix, limitmb=limitmb)
         try:
             stale = [url for url, _, indexed in to_write if indexed]
@@ -233,7 +235,7 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                 store.save_state(gen_dir, writer.generation, plan.state)
             if run is not None:  # before the commit, as the state: see arrivals.py
                 failed = {st.url for item, _ in problems if (st := plan.state.get(item.rel)) is not None}
-                change = run.change(writer.generation, failed, previous.last if previous is not None else None)
+                change = run.change(writer.generation, failed, carried)
                 store.write_meta(gen_dir, arrivals.with_change(store.read_meta(gen_dir), change))
             # The per-file records are done with: at x100 they are most of the process, and the
             # commit's merges (all of a large import's segments into one) need memory of their own.
