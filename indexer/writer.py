@@ -228,13 +228,14 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                                     run.columns if run is not None else None)
             if bar is not None:
                 bar.close()
-            if problems:
+            failed = set()
+            if problems:  # rare (a file changed or vanished since it was read): the states come back
                 plan.state = store.load_state(gen_dir, writer.generation)
                 for item, reason in problems:
                     plan.not_written(item, reason)
                 store.save_state(gen_dir, writer.generation, plan.state)
-            if run is not None:  # before the commit, as the state: see arrivals.py
                 failed = {st.url for item, _ in problems if (st := plan.state.get(item.rel)) is not None}
+            if run is not None:  # before the commit, as the state: see arrivals.py
                 change = run.change(writer.generation, failed, carried)
                 store.write_meta(gen_dir, arrivals.with_change(store.read_meta(gen_dir), change))
             # The per-file records are done with: at x100 they are most of the process, and the

@@ -15,12 +15,12 @@ What is tried, for the README's reliability section:
 * Parser fuzzing (hypothesis, seed 6): 2 x 300 byte-wise mutations (bit flips, truncations,
   insertions, deletions) of 40 real pool articles: any bytes give an Article or an
   ArticleParseError, and damage to the HTML never changes an article's URL or title.
-* Crashes, 29 ``kill -9`` trials. 20 during an update (120 indexed articles; 80 new, 30
+* Crashes, 30 ``kill -9`` trials. 20 during an update (120 indexed articles; 80 new, 30
   changed, 30 deleted) at seeded random moments: 2 in start-up, 8 while reading and indexing,
-  10 inside the commit (phases located by the lock's holder line and the next state file, so
-  machine load does not shift them); 2 during ``--rebuild``; 1 during a first index; 6 at
-  chosen points (state file written / TOC written / commit done / rebuild committed /
-  CURRENT swapped / CURRENT half-published). After each: the index opens, every document is
+  10 inside the commit (phases located by the lock's holder line and the run's record in
+  zhsearch.json, so machine load does not shift them); 2 during ``--rebuild``; 1 during a first
+  index; 7 at chosen points (state file written / run recorded / TOC written / commit done /
+  rebuild committed / CURRENT swapped / CURRENT half-published). After each: the index opens, every document is
   in its old or its new state (all old or all new: one commit), searches answer, and the next
   run, not waiting for the dead writer's lock, yields exactly the new state. Ctrl-C, 5 trials
   (while reading, while indexing, inside the commit, a SIGINT from outside, during start-up):
@@ -653,16 +653,25 @@ def _latest(gen: Path) -> int:
 PHASES = ("start-up", "reading and indexing", "commit")
 
 
-def _state_files(index_dir: Path) -> set[Path]:
-    return set(Path(index_dir).glob("gen-*/state-*.json"))
+def _recorded_generation(index_dir: Path) -> int:
+    """The newest generation of the runs recorded in the index's metas (-1: none)."""
+    newest = -1
+    for meta in Path(index_dir).glob("gen-*/zhsearch.json"):
+        try:
+            changes = orjson.loads(meta.read_bytes()).get("changes") or []
+        except (OSError, ValueError):
+            continue
+        newest = max([newest, *(int(c["generation"]) for c in changes)])
+    return newest
 
 
 def _start_indexer(corpus: Path, index_dir: Path, *args):
     """An indexer subprocess, and the markers of its phases: lock taken, commit begun.
 
-    The state file of the next generation is written just before the Whoosh commit, so
-    its appearance marks the start of the commit, in an update as in a rebuild."""
-    before = _state_files(index_dir)
+    A run records itself in zhsearch.json (arrivals.py) after the writing pass and just before
+    the Whoosh commit, so that record marks the start of the commit, in an update as in a rebuild.
+    (Not the state file: it is written before the writing pass.)"""
+    before = _recorded_generation(index_dir)
     p = subprocess.Popen([*ZH, "index", str(corpus), "--index", str(index_dir), "-q", *args],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
 
@@ -672,7 +681,7 @@ def _start_indexer(corpus: Path, index_dir: Path, *args):
         except OSError:
             return False
 
-    return p, (locked, lambda: bool(_state_files(index_dir) - before))
+    return p, (locked, lambda: _recorded_generation(index_dir) > before)
 
 
 def _wait_for(marker, p: subprocess.Popen, timeout: float = 120) -> bool:
@@ -746,9 +755,13 @@ def test_kill_9_during_first_index(lab, tmp_path, trial):
 DIE = "import os, signal\ndef _die(): os.kill(os.getpid(), signal.SIGKILL)\n"
 KILL_POINTS = {
     # name: (fault code, extra args, the state searchers must see afterwards)
-    "state file written, before the Whoosh commit": (
+    "state file written, before the writing pass": (
         DIE + "from indexer import store\n_r = store.save_state\n"
         "def f(*a, **k):\n    _r(*a, **k); _die()\nstore.save_state = f", (), "old"),
+    "segments and the run's record written, before the Whoosh commit": (
+        DIE + "from indexer import store\n_r = store.write_meta\n"
+        "def f(gen_dir, meta):\n    _r(gen_dir, meta)\n    if meta.get('changes'): _die()\n"
+        "store.write_meta = f", (), "old"),
     "TOC written, before old segments are cleaned": (
         DIE + "from whoosh.index import TOC\n_r = TOC.write\n"
         "def f(*a, **k):\n    _r(*a, **k); _die()\nTOC.write = f", (), "new"),
