@@ -158,8 +158,8 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
         gen_dir = store.new_generation_dir(index_dir)
         try:
             # (what a rebuild reads of the live index is not bound here: _update lets go of it)
-            _update(index_dir, gen_dir, whoosh_index.create_in(gen_dir, build_schema()), {}, True,
-                    corpus_dirs, patterns, progress, limitmb, warn, summary, userdict,
+            _update(index_dir, gen_dir, whoosh_index.create_in(gen_dir, build_schema()), _Plan({}, warn, summary),
+                    True, corpus_dirs, patterns, progress, limitmb, warn, summary, userdict,
                     previous=arrivals.read_live(index_dir, _winner_key) if rebuild else None, compact=compact)
         except BaseException:
             # An unpublished generation is nobody's: give its space back now.
@@ -171,25 +171,26 @@ def _run(index_dir, corpus_dirs, patterns, rebuild, progress, limitmb, warn, sum
         analysis.use_userdict(check_meta(gen_dir, index_dir, wanted))
         try:
             ix = whoosh_index.open_dir(gen_dir)
-            old_state = store.load_state(gen_dir, ix.latest_generation())
+            # the plan owns the recorded states (nothing else binds them): _update lets go of them
+            plan = _Plan(store.load_state(gen_dir, ix.latest_generation()), warn, summary)
         except (whoosh_index.EmptyIndexError, EOFError, ValueError, KeyError, pickle.UnpicklingError) as exc:
             raise IndexUnusable(f"the index at {index_dir} is damaged ({exc!r}); "
                                 f"run `zhsearch index --rebuild`") from exc
-        _update(index_dir, gen_dir, ix, old_state, False, corpus_dirs, patterns, progress, limitmb, warn,
+        _update(index_dir, gen_dir, ix, plan, False, corpus_dirs, patterns, progress, limitmb, warn,
                 summary, None, compact=compact)
     store.remove_other_generations(index_dir, keep=gen_dir)
 
 
-def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, progress, limitmb, warn, summary,
+def _update(index_dir, gen_dir, ix, plan: _Plan, fresh, corpus_dirs, patterns, progress, limitmb, warn, summary,
             userdict, previous: arrivals.Previous | None = None, compact: bool = False) -> None:
+    """`plan`: a _Plan of the recorded states (none for a fresh index), not yet visited."""
     if fresh:
         store.write_meta(gen_dir, index_meta(userdict))
     disk = walk_corpus(corpus_dirs, patterns, warn)
     summary.seen = len(disk)
-    plan = _Plan(old_state, warn, summary)
     for cf in _progress(list(disk.values()), progress, "reading"):
         plan.visit(cf)
-    for rel in old_state.keys() - disk.keys():
+    for rel in plan.old.keys() - disk.keys():
         plan.forget(rel)
 
     to_write = plan.documents_to_write()
@@ -222,7 +223,7 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
             # writing, read back only if a file cannot be written: at x100 the per-file states were
             # ~550 bytes a file (tracemalloc on the pool), 250 MB held through the whole writing.
             store.save_state(gen_dir, writer.generation, plan.state)
-            plan.state = None
+            plan.state = plan.old = None
             bar = _progress(None, progress, "indexing", len(files))
             problems = add_articles(writer, files, plan.article, bar.update if bar is not None else lambda n: None,
                                     run.columns if run is not None else None)
@@ -251,7 +252,7 @@ def _update(index_dir, gen_dir, ix, old_state, fresh, corpus_dirs, patterns, pro
                                        f"the previous index is intact") from exc
             raise
         store.drop_old_states(gen_dir, ix.latest_generation())
-    elif plan.state != old_state:
+    elif plan.state != plan.old:
         store.save_state(gen_dir, ix.latest_generation(), plan.state)
     if plan is not None:
         summary.duplicates = plan.duplicates()

@@ -359,6 +359,40 @@ def test_a_file_changed_between_the_two_reads_is_read_again_next_run(tmp_path, m
     assert parse_article(data[25], "x").url not in docs
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_update_with_a_file_that_cannot_be_written_keeps_every_state(tmp_path, monkeypatch, processes):
+    """An update lets go of the recorded states for its writing pass and reads them back when a
+    file fails there: the failed file is read again next run, every other file stays unchanged."""
+    import indexer.writer as writer_mod
+
+    data = real_files(41)
+    corpus = corpus_of(tmp_path, data[:20])
+    update_index([corpus], tmp_path / "ix")
+    for i in range(20, 40):
+        (corpus / f"a{i:03d}.md").write_bytes(data[i])
+    target = corpus / "a035.md"  # in the second half of the 20 new files: the child's, with two
+    monkeypatch.setattr(writer_mod, "PARSED_BUDGET", 0)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10 if processes == 2 else 10**9)
+    real, seen = writer_mod._read, []
+
+    def read(path):
+        seen.append(path)
+        if path == str(target) and seen.count(path) == 2:
+            target.write_bytes(data[40])
+        return real(path)
+
+    monkeypatch.setattr(writer_mod, "_read", read)
+    s = update_index([corpus], tmp_path / "ix", on_warning=lambda p, r: None)
+    assert (s.new, s.unchanged, len(s.warnings)) == (20, 20, 1) and str(target) in s.warnings[0][0]
+    with search.open_index(tmp_path / "ix") as ix:
+        assert (ix.stats().documents, ix.stats().last_added) == (39, 19)
+    monkeypatch.setattr(writer_mod, "_read", real)
+    again = update_index([corpus], tmp_path / "ix")
+    assert (again.new, again.changed, again.unchanged, again.documents) == (0, 1, 39, 40)
+    docs = index_content(tmp_path / "ix")["docs"]
+    assert parse_article(data[40], "x").url in docs and parse_article(data[35], "x").url not in docs
+
+
 def test_memory_option_sets_the_segment_size(tmp_path, monkeypatch):
     from search.cli import main
 
