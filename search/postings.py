@@ -129,8 +129,7 @@ def bm25f(postings: Postings, words: list[tuple[str, tuple[str, ...]]], docs: np
                 if k:
                     weighted += dense
             df = np.count_nonzero(weighted) if whole else _document_frequency(postings.size, lists)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            saturated = weighted * idf
+            saturated = weighted * idf(n, df)
             saturated /= weighted + k1
             scores += saturated
             continue
@@ -142,10 +141,15 @@ def bm25f(postings: Postings, words: list[tuple[str, tuple[str, ...]]], docs: np
         held = parts[0][1] if len(parts) == 1 else np.flatnonzero(weighted) if found > postings.size // 32 else \
             np.unique(np.concatenate([ids for _, ids, _ in parts]))
         df = len(held) if whole else _document_frequency(postings.size, lists)
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         w = weighted[held]
-        scores[held] += idf * w / (k1 + w)
+        scores[held] += idf(n, df) * w / (k1 + w)
     return scores
+
+
+def idf(n: int, df: int) -> float:
+    """BM25's inverse document frequency of a word `df` of `n` documents hold (as Lucene's: never
+    below 0)."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 def _document_frequency(size: int, lists: list[tuple[str, Plist]]) -> int:

@@ -13,7 +13,6 @@ words (variant folding, issue 14) applies to them too.
 
 from __future__ import annotations
 
-import math
 import re
 from functools import partial
 from collections import Counter
@@ -27,7 +26,7 @@ from indexer.errors import QuerySyntaxError
 from indexer.schema import TEXT_FIELDS
 
 from . import query as ql
-from .postings import Postings
+from .postings import Postings, idf
 
 # A pasted text longer than this is cut (the CLI warns): a long article is ~10,000 characters.
 MAX_TEXT_CHARS = 100_000
@@ -99,7 +98,7 @@ def distinctive_words(postings: Postings, source: Source, live: np.ndarray, othe
         if not np.any(holds & others):
             continue
         df = int(np.count_nonzero(holds & live))
-        scored.append((weight * math.log(1 + (total - df + 0.5) / (df + 0.5)), word))
+        scored.append((weight * idf(total, df), word))
     scored.sort(key=lambda sw: -sw[0])  # stable: equal scores keep the source's order
     return [w for _, w in scored[:MAX_TERMS]]
 
