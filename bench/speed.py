@@ -54,7 +54,7 @@ if str(ROOT) not in sys.path:
 warnings.filterwarnings("ignore", category=SyntaxWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-from bench import children, daily, goals, scale  # noqa: E402
+from bench import children, daily, goals, scale, scale_runs  # noqa: E402
 from bench import pool as bpool  # noqa: E402
 from bench.corpora import Interrupted, Scratch, copy_corpus, with_new_url  # noqa: E402
 from bench.counts import count_queries, print_counts  # noqa: E402
@@ -239,9 +239,11 @@ def profile(files: list[Path], pool: Path, work: Path) -> None:
 # ---------------------------------------------------------------- results
 
 
-def save_results(path: Path, key: str, value: dict) -> dict:
+def save_results(path: Path, key: str, value: dict, root: Path = ROOT) -> dict:
     """Adds one section to the results file and returns the whole file: `main` and `daily` are
-    replaced, `scale` merges scale by scale (a later ×100 run keeps the ×1 and ×20 of an earlier one)."""
+    replaced, `scale` merges scale by scale (a later ×100 run keeps the ×1 and ×20 of an earlier one)
+    and appends each scale's builds to `scale_runs` (bench/scale_runs.py; `root`: the checkout
+    that ran them)."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -249,6 +251,9 @@ def save_results(path: Path, key: str, value: dict) -> dict:
     if key == "scale":
         data.setdefault("scale", {}).pop("meta", None)  # the file's older layout: one meta for all scales
         data["scale"].update(value)
+        for name, res in value.items():
+            code = scale_runs.build_code(root, res["meta"].get("git_head", ""))
+            data["scale_runs"] = scale_runs.add(data.get("scale_runs", {}), name, scale_runs.entry(res, code))
     else:
         data[key] = value
     data["goals"] = goals.as_json(goals.check(data))
@@ -353,6 +358,8 @@ def run(args, pool: Path, files: list[Path], work: Path, results: Path, daily_pl
             data = save_results(results, "scale", {f"x{n}": res[f"x{n}"]})  # each scale saved as soon as it is done
             log(f"x{n}: done in {res[f'x{n}']['elapsed_s']:.0f} s")
         scale.print_scale(res)
+        for name in res:
+            print(scale_runs.describe(name, data.get("scale_runs", {}).get(name, {})))
         print(f"scale run took {(time.monotonic() - started) / 60:.1f} min; "
               f"load average {load_before} -> {load()}")
     else:

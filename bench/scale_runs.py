@@ -1,0 +1,79 @@
+"""The builds of every scale run, kept across runs: the issue's medians of 3 at ×100.
+
+One ×100 build of each system takes ~2.5 h of this machine, so three of each do not fit in one
+sitting. Every scale run appends its builds (zhsearch's and FTS5+jieba's, side by side in that
+run, each with its load) to the results file's `scale_runs`, and the pooled figures are medians
+over the runs made with the same indexing code as the latest one: the git trees of indexer/ and
+pyproject.toml at the run's commit. A run from a work tree whose indexing code differs from its
+commit gets a code of its own, so it is never pooled with another.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from bench.measure import median
+
+CODE_PATHS = ("indexer", "pyproject.toml")
+
+
+def build_code(root: Path, head: str) -> str:
+    """The indexing code a run built with, as git trees; "" when git cannot tell."""
+    try:
+        trees = subprocess.run(["git", "rev-parse", *(f"{head}:{p}" for p in CODE_PATHS)], cwd=root,
+                               capture_output=True, text=True)
+        clean = subprocess.run(["git", "diff", "--quiet", head, "--", *CODE_PATHS], cwd=root)
+    except OSError:
+        return ""
+    if trees.returncode or not head:
+        return ""
+    code = "+".join(t[:12] for t in trees.stdout.split())
+    return code if clean.returncode == 0 else f"{code}+changed"
+
+
+def entry(result: dict, code: str) -> dict:
+    """One run's builds, from a scale's result (bench/scale.py one_scale)."""
+    runs, meta = result["build_runs"], result["meta"]
+
+    def builds(kind: str) -> list[dict]:
+        return [{"wall_s": round(r["wall_s"], 2), "tree_mb": round(r["tree_mb"], 1), "size_mb": round(r["size_mb"], 1),
+                 "load": r.get("load")} for r in runs.get(kind) or []]
+
+    return {"started": meta["started"], "git_head": meta.get("git_head", ""), "code": code,
+            "quick": meta.get("quick", False), "zhsearch": builds("zhsearch"), "fts5": builds("fts5")}
+
+
+def add(ledger: dict, scale: str, e: dict) -> dict:
+    """`ledger` (the results file's `scale_runs`) with `e` appended to `scale`'s runs and that
+    scale's pooled figures brought up to date."""
+    runs = [r for r in (ledger.get(scale) or {}).get("runs", []) if r["started"] != e["started"]] + [e]
+    return {**ledger, scale: {"runs": runs, **pooled(runs)}}
+
+
+def pooled(runs: list[dict]) -> dict:
+    """Medians over the runs of the latest run's code that built both systems (quick runs aside)."""
+    latest = runs[-1]
+    same = [r for r in runs if r["code"] and r["code"] == latest["code"] and not r["quick"]
+            and r["zhsearch"] and r["fts5"]]
+    if not same:
+        return {"code": latest["code"], "runs_pooled": 0}
+    zh = [b for r in same for b in r["zhsearch"]]
+    fts = [b for r in same for b in r["fts5"]]
+    zh_s, fts_s = median([b["wall_s"] for b in zh]), median([b["wall_s"] for b in fts])
+    loads = [x for b in zh + fts for x in (b["load"] or [])]
+    return {"code": latest["code"], "runs_pooled": len(same), "builds_pooled": min(len(zh), len(fts)),
+            "zhsearch_wall_s": zh_s, "fts5_wall_s": fts_s, "build_zhsearch/fts5": zh_s / fts_s,
+            "tree_mb": median([b["tree_mb"] for b in zh]), "max_tree_mb": max(b["tree_mb"] for b in zh),
+            "meta": {"started": f"{same[0]['started']} to {same[-1]['started']}",
+                     "load_before": min(loads, default=None), "load_after": max(loads, default=None)}}
+
+
+def describe(scale: str, pooled_: dict) -> str:
+    n = pooled_.get("runs_pooled", 0)
+    if not n:
+        return f"{scale}: no run of this indexing code ({pooled_.get('code') or 'unknown'}) built both systems"
+    return (f"{scale}: builds pooled over {n} run(s) of this indexing code ({pooled_['code']}), "
+            f"{pooled_['builds_pooled']} of each: zhsearch median {pooled_['zhsearch_wall_s']:.1f} s, "
+            f"FTS5+jieba {pooled_['fts5_wall_s']:.1f} s, ratio {pooled_['build_zhsearch/fts5']:.2f} "
+            f"(the goal asks for medians of 3 builds); peak {pooled_['tree_mb']:.0f} MB median, {pooled_['max_tree_mb']:.0f} MB at most")
