@@ -1,7 +1,10 @@
 """The 34 bench queries and how each system runs them: warm (in this process) and cold (fresh ones).
 
-Warm queries run all systems on one query at a time, several rounds after an untimed one; a
-query's latency is its median over the rounds, and p50/p95/max are over the query set. Every
+Warm queries run several rounds after an untimed one; a query's latency is its median over the
+rounds, and p50/p95/max are over the query set. In a round all systems run one query at a time,
+or (`blocks`) each system runs the whole set in turn, the systems taking turns at going first:
+at x100 FTS5's common words take ~0.7 s in this same process between two of zhsearch's queries,
+and blocks measure whether that slows the next one (bench/index_queries.py --fts5 --blocks). Every
 system returns its top 10 with snippets (highlights), as a user sees them. Cold queries are
 fresh processes, run in turns, the first turn discarded (it fills the page cache and jieba's
 dictionary cache), the median of the rest reported.
@@ -89,25 +92,30 @@ class Fts5Q:
         self.peer.close()
 
 
-def warm_queries(systems: dict, reps: int) -> dict:
-    """All systems on one query at a time, `reps` rounds after one untimed round."""
+def warm_queries(systems: dict, reps: int, blocks: bool = False) -> dict:
+    """`reps` timed rounds after one untimed round: all systems on one query at a time, or
+    (`blocks`) each system's whole set in turn."""
     samples = {name: {q: [] for _, q in QUERIES} for name in systems}
     hits = {name: {} for name in systems}
     errors = {name: {} for name in systems}
     load_before = load()
     for round_ in range(reps + 1):
-        for _, q in QUERIES:
-            for name, fn in systems.items():
-                started = time.perf_counter()
-                try:
-                    n = fn(q)
-                except Exception as exc:  # a query one system cannot run is reported, not fatal
-                    errors[name][q] = f"{type(exc).__name__}: {exc}"
-                    continue
-                elapsed = time.perf_counter() - started
-                if round_:
-                    samples[name][q].append(elapsed * 1000)
-                hits[name][q] = n
+        if blocks:
+            names = list(systems) if round_ % 2 == 0 else list(systems)[::-1]
+            turns = [(name, q) for name in names for _, q in QUERIES]
+        else:
+            turns = [(name, q) for _, q in QUERIES for name in systems]
+        for name, q in turns:
+            started = time.perf_counter()
+            try:
+                n = systems[name](q)
+            except Exception as exc:  # a query one system cannot run is reported, not fatal
+                errors[name][q] = f"{type(exc).__name__}: {exc}"
+                continue
+            elapsed = time.perf_counter() - started
+            if round_:
+                samples[name][q].append(elapsed * 1000)
+            hits[name][q] = n
     out, loads = {}, [load_before, load()]
     for name in systems:
         per_query = {q: median(v) for q, v in samples[name].items() if v}

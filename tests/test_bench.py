@@ -1,10 +1,12 @@
 """The speed bench's own logic (bench/): goal verdicts, the daily-run limit, replicas' URLs,
-the FTS5 peer's folder-by-folder reading, and the scratch folder's deletion on SIGTERM.
+the FTS5 peer's folder-by-folder reading, the order of the warm queries, and the scratch
+folder's deletion on SIGTERM.
 The figures themselves come from `make bench` / `make bench-scale`, never from a test."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 
 from bench import daily, goals
 from bench.corpora import with_new_url, write_replicas
+from bench.queries import QUERIES, warm_queries
 from bench.speed import parse_scales
 from indexer.reader import parse_article
 
@@ -132,3 +135,98 @@ def test_queries_on_a_built_index_report_every_figure(corpus_index, tmp_path):
     assert len(res["warm"]["per_query_ms"]) == 34 and not res["warm"]["errors"]
     assert res["cold_search_s"] > 0 and res["stats_s"] > 0 and res["similar"]["similar_ms"] > 0
     assert index_queries.main([str(tmp_path / "none")]) == 2
+
+
+def _recording_systems(calls: list) -> dict:
+    def system(name):
+        def run(q):
+            calls.append((name, q))
+            if name == "b" and q == QUERIES[0][1]:
+                raise ValueError("cannot")
+            return 3
+        return run
+    return {"a": system("a"), "b": system("b")}
+
+
+def test_warm_queries_run_each_system_in_a_block_taking_turns_at_going_first():
+    calls, words = [], [q for _, q in QUERIES]
+    res = warm_queries(_recording_systems(calls), 2, blocks=True)
+    a_then_b = [("a", q) for q in words] + [("b", q) for q in words]
+    b_then_a = [("b", q) for q in words] + [("a", q) for q in words]
+    assert calls == a_then_b + b_then_a + a_then_b  # the untimed round, then two timed ones
+    assert len(res["a"]["per_query_ms"]) == len(words) and not res["a"]["errors"]
+    assert res["b"]["errors"] == {words[0]: "ValueError: cannot"}
+    assert words[0] not in res["b"]["per_query_ms"] and len(res["b"]["per_query_ms"]) == len(words) - 1
+
+
+def test_warm_queries_run_one_query_at_a_time_unless_in_blocks():
+    calls, words = [], [q for _, q in QUERIES]
+    warm_queries(_recording_systems(calls), 1)
+    one_round = [(name, q) for q in words for name in ("a", "b")]
+    assert calls == one_round + one_round
+
+
+def test_queries_beside_fts5_need_its_index(corpus_index, tmp_path):
+    from bench import index_queries
+
+    assert index_queries.main([str(corpus_index), "--fts5", str(tmp_path / "none.sqlite")]) == 2
+
+
+def _scale_result(started: str, zh: list[float], fts: list[float], quick: bool = False) -> dict:
+    def runs(walls):
+        return [{"wall_s": w, "tree_mb": 900.0 + i, "size_mb": 3800.0, "load": [0.5, 1.0 + i]}
+                for i, w in enumerate(walls)]
+    return {"build_runs": {"zhsearch": runs(zh), "fts5": runs(fts)},
+            "meta": {"started": started, "git_head": "abc", "quick": quick}}
+
+
+def test_scale_runs_pool_the_builds_of_the_same_indexing_code():
+    from bench import scale_runs
+
+    ledger = {}
+    for started, zh, fts, code in [("d1", [5000.0], [4400.0], "old"), ("d2", [4300.0], [4400.0], "new"),
+                                   ("d3", [4500.0], [4300.0], "new")]:
+        ledger = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result(started, zh, fts), code))
+    x = ledger["x100"]
+    assert [r["started"] for r in x["runs"]] == ["d1", "d2", "d3"]
+    assert x["runs_pooled"] == 2 and x["builds_pooled"] == 2  # "old" is not pooled with "new"
+    assert x["zhsearch_wall_s"] == 4400.0 and x["fts5_wall_s"] == 4350.0
+    assert goals.check({"scale_runs": ledger}) and _verdicts({"scale_runs": ledger})[
+        "scale_runs/x100", "x100 build / FTS5's, median of 3+ runs"].value is None  # 2 builds: not yet
+    ledger = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d4", [4200.0], [4400.0]), "new"))
+    v = _verdicts({"scale_runs": ledger})["scale_runs/x100", "x100 build / FTS5's, median of 3+ runs"]
+    assert v.value == pytest.approx(4300.0 / 4400.0) and v.met is True and v.started == "d2 to d4"
+    again = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d4", [4200.0], [4400.0]), "new"))
+    assert len(again["x100"]["runs"]) == 4  # the same run saved twice is kept once
+    quick = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d5", [1.0], [9.0], quick=True), "new"))
+    assert quick["x100"]["builds_pooled"] == 3 and quick["x100"]["zhsearch_wall_s"] == 4300.0  # not pooled
+    assert "ratio 0.98" in scale_runs.describe("x100", quick["x100"])
+    alone = _scale_result("d6", [4000.0], [])  # --no-fts5: nothing to set beside
+    alone = scale_runs.add(ledger, "x100", scale_runs.entry(alone, "newer"))["x100"]
+    assert alone["runs_pooled"] == 0 and "built both systems" in scale_runs.describe("x100", alone)
+
+
+def test_scale_runs_code_is_the_git_trees_of_the_indexing_code(tmp_path):
+    from bench import scale_runs
+
+    if shutil.which("git") is None:
+        pytest.skip("no git on this machine")
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "indexer").mkdir()
+    (tmp_path / "indexer" / "writer.py").write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    (tmp_path / "README.md").write_text("readme\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    code = scale_runs.build_code(tmp_path, "HEAD")
+    assert code and "+" in code and not code.endswith("+changed")
+    (tmp_path / "README.md").write_text("another readme\n")
+    assert scale_runs.build_code(tmp_path, "HEAD") == code  # only the indexing code counts
+    (tmp_path / "indexer" / "writer.py").write_text("x = 2\n")
+    assert scale_runs.build_code(tmp_path, "HEAD") == code + "+changed"
+    assert scale_runs.build_code(tmp_path, "") == ""
+    assert scale_runs.build_code(tmp_path / "indexer" / "nothing", "HEAD") == ""
