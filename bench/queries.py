@@ -2,9 +2,11 @@
 
 Warm queries run several rounds after an untimed one; a query's latency is its median over the
 rounds, and p50/p95/max are over the query set. In a round all systems run one query at a time,
-or (`blocks`) each system runs the whole set in turn, the systems taking turns at going first:
-at x100 FTS5's common words take ~0.7 s in this same process between two of zhsearch's queries,
-and blocks measure whether that slows the next one (bench/index_queries.py --fts5 --blocks). Every
+or (`blocks`) each system runs the whole set in turn, the systems taking turns at going first.
+At x100 FTS5's slowest queries take ~0.4 s in this same process between two of zhsearch's; on
+2026-12-03, alternating the two orders on one x100 index, zhsearch's p50 was 23.4 / 19.7 ms one
+query at a time, 22.8 / 20.9 ms in blocks and 19.1 / 19.4 ms alone: no difference beyond the
+noise, so the bench keeps one query at a time (README, Performance). Every
 system returns its top 10 with snippets (highlights), as a user sees them. Cold queries are
 fresh processes, run in turns, the first turn discarded (it fills the page cache and jieba's
 dictionary cache), the median of the rest reported.
