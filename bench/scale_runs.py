@@ -4,8 +4,9 @@ One ×100 build of each system takes ~2.5 h of this machine, so three of each do
 sitting. Every scale run appends its builds (zhsearch's and FTS5+jieba's, side by side in that
 run, each with its load) to the results file's `scale_runs`, and the pooled figures are medians
 over the runs made with the same indexing code as the latest one: the git trees of indexer/ and
-pyproject.toml at the run's commit. A run from a work tree whose indexing code differs from its
-commit gets a code of its own, so it is never pooled with another.
+pyproject.toml at the run's commit, taken when the run starts (bench/speed.py's meta
+`build_code`). A run from a work tree whose indexing code differs from its commit gets a code
+of its own, so it is never pooled with another; a run without one is never pooled.
 """
 
 from __future__ import annotations
@@ -20,19 +21,21 @@ CODE_PATHS = ("indexer", "pyproject.toml")
 
 def build_code(root: Path, head: str) -> str:
     """The indexing code a run built with, as git trees; "" when git cannot tell."""
+    if not head:
+        return ""
     try:
         trees = subprocess.run(["git", "rev-parse", *(f"{head}:{p}" for p in CODE_PATHS)], cwd=root,
                                capture_output=True, text=True)
         clean = subprocess.run(["git", "diff", "--quiet", head, "--", *CODE_PATHS], cwd=root)
     except OSError:
         return ""
-    if trees.returncode or not head:
+    if trees.returncode:
         return ""
     code = "+".join(t[:12] for t in trees.stdout.split())
     return code if clean.returncode == 0 else f"{code}+changed"
 
 
-def entry(result: dict, code: str) -> dict:
+def entry(result: dict) -> dict:
     """One run's builds, from a scale's result (bench/scale.py one_scale)."""
     runs, meta = result["build_runs"], result["meta"]
 
@@ -40,7 +43,7 @@ def entry(result: dict, code: str) -> dict:
         return [{"wall_s": round(r["wall_s"], 2), "tree_mb": round(r["tree_mb"], 1), "size_mb": round(r["size_mb"], 1),
                  "load": r.get("load")} for r in runs.get(kind) or []]
 
-    return {"started": meta["started"], "git_head": meta.get("git_head", ""), "code": code,
+    return {"started": meta["started"], "git_head": meta.get("git_head", ""), "code": meta.get("build_code", ""),
             "quick": meta.get("quick", False), "zhsearch": builds("zhsearch"), "fts5": builds("fts5")}
 
 
@@ -72,7 +75,7 @@ def pooled(runs: list[dict]) -> dict:
 def describe(scale: str, pooled_: dict) -> str:
     n = pooled_.get("runs_pooled", 0)
     if not n:
-        return f"{scale}: no run of this indexing code ({pooled_.get('code') or 'unknown'}) built both systems"
+        return f"{scale}: no full run (not --quick) of this indexing code ({pooled_.get('code') or 'unknown'}) built both systems"
     return (f"{scale}: builds pooled over {n} run(s) of this indexing code ({pooled_['code']}), "
             f"{pooled_['builds_pooled']} of each: zhsearch median {pooled_['zhsearch_wall_s']:.1f} s, "
             f"FTS5+jieba {pooled_['fts5_wall_s']:.1f} s, ratio {pooled_['build_zhsearch/fts5']:.2f} "

@@ -239,11 +239,10 @@ def profile(files: list[Path], pool: Path, work: Path) -> None:
 # ---------------------------------------------------------------- results
 
 
-def save_results(path: Path, key: str, value: dict, root: Path = ROOT) -> dict:
+def save_results(path: Path, key: str, value: dict) -> dict:
     """Adds one section to the results file and returns the whole file: `main` and `daily` are
     replaced, `scale` merges scale by scale (a later ×100 run keeps the ×1 and ×20 of an earlier one)
-    and appends each scale's builds to `scale_runs` (bench/scale_runs.py; `root`: the checkout
-    that ran them)."""
+    and appends each scale's builds to `scale_runs` (bench/scale_runs.py)."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -252,8 +251,7 @@ def save_results(path: Path, key: str, value: dict, root: Path = ROOT) -> dict:
         data.setdefault("scale", {}).pop("meta", None)  # the file's older layout: one meta for all scales
         data["scale"].update(value)
         for name, res in value.items():
-            code = scale_runs.build_code(root, res["meta"].get("git_head", ""))
-            data["scale_runs"] = scale_runs.add(data.get("scale_runs", {}), name, scale_runs.entry(res, code))
+            data["scale_runs"] = scale_runs.add(data.get("scale_runs", {}), name, scale_runs.entry(res))
     else:
         data[key] = value
     data["goals"] = goals.as_json(goals.check(data))
@@ -336,11 +334,12 @@ def run(args, pool: Path, files: list[Path], work: Path, results: Path, daily_pl
     started = time.monotonic()
     load_before = load()
     records = bpool.load_records(pool, files)
+    head = _git_head()
     meta = {"pool": str(pool), "files": len(files), "articles": len(records),
             "chars": sum(len(r.title) + len(r.lead) + len(r.body) for r in records),
             "quick": args.quick, "runs": args.runs, "reps": args.reps, "cold_runs": args.cold_runs,
             "queries": [q for _, q in QUERIES], "cold_query": COLD_QUERY, "goals": GOALS,
-            "git_head": _git_head(), "cpus": os.cpu_count(), "python": sys.version.split()[0],
+            "git_head": head, "build_code": scale_runs.build_code(ROOT, head), "cpus": os.cpu_count(), "python": sys.version.split()[0],
             "zhsearch_build": "CLI `zhsearch index` in a child process (wall); update_index's own time from its summary line",
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_before": load_before}
     del records
@@ -354,7 +353,8 @@ def run(args, pool: Path, files: list[Path], work: Path, results: Path, daily_pl
         res = {}
         for n in args.scales:
             res[f"x{n}"] = scale.one_scale(n, files, pool, base, work, args)
-            res[f"x{n}"]["meta"] |= {k: meta[k] for k in ("git_head", "quick", "cpus", "python", "cold_query")}
+            res[f"x{n}"]["meta"] |= {k: meta[k] for k in ("git_head", "build_code", "quick", "cpus", "python",
+                                                          "cold_query")}
             data = save_results(results, "scale", {f"x{n}": res[f"x{n}"]})  # each scale saved as soon as it is done
             log(f"x{n}: done in {res[f'x{n}']['elapsed_s']:.0f} s")
         scale.print_scale(res)

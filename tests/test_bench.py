@@ -172,12 +172,12 @@ def test_queries_beside_fts5_need_its_index(corpus_index, tmp_path):
     assert index_queries.main([str(corpus_index), "--fts5", str(tmp_path / "none.sqlite")]) == 2
 
 
-def _scale_result(started: str, zh: list[float], fts: list[float], quick: bool = False) -> dict:
+def _scale_result(started: str, zh: list[float], fts: list[float], code: str, quick: bool = False) -> dict:
     def runs(walls):
         return [{"wall_s": w, "tree_mb": 900.0 + i, "size_mb": 3800.0, "load": [0.5, 1.0 + i]}
                 for i, w in enumerate(walls)]
     return {"build_runs": {"zhsearch": runs(zh), "fts5": runs(fts)},
-            "meta": {"started": started, "git_head": "abc", "quick": quick}}
+            "meta": {"started": started, "git_head": "abc", "build_code": code, "quick": quick}}
 
 
 def test_scale_runs_pool_the_builds_of_the_same_indexing_code():
@@ -186,23 +186,23 @@ def test_scale_runs_pool_the_builds_of_the_same_indexing_code():
     ledger = {}
     for started, zh, fts, code in [("d1", [5000.0], [4400.0], "old"), ("d2", [4300.0], [4400.0], "new"),
                                    ("d3", [4500.0], [4300.0], "new")]:
-        ledger = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result(started, zh, fts), code))
+        ledger = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result(started, zh, fts, code)))
     x = ledger["x100"]
     assert [r["started"] for r in x["runs"]] == ["d1", "d2", "d3"]
     assert x["runs_pooled"] == 2 and x["builds_pooled"] == 2  # "old" is not pooled with "new"
     assert x["zhsearch_wall_s"] == 4400.0 and x["fts5_wall_s"] == 4350.0
     assert goals.check({"scale_runs": ledger}) and _verdicts({"scale_runs": ledger})[
         "scale_runs/x100", "x100 build / FTS5's, median of 3+ runs"].value is None  # 2 builds: not yet
-    ledger = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d4", [4200.0], [4400.0]), "new"))
+    ledger = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d4", [4200.0], [4400.0], "new")))
     v = _verdicts({"scale_runs": ledger})["scale_runs/x100", "x100 build / FTS5's, median of 3+ runs"]
     assert v.value == pytest.approx(4300.0 / 4400.0) and v.met is True and v.started == "d2 to d4"
-    again = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d4", [4200.0], [4400.0]), "new"))
+    again = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d4", [4200.0], [4400.0], "new")))
     assert len(again["x100"]["runs"]) == 4  # the same run saved twice is kept once
-    quick = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d5", [1.0], [9.0], quick=True), "new"))
+    quick = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result("d5", [1.0], [9.0], "new", quick=True)))
     assert quick["x100"]["builds_pooled"] == 3 and quick["x100"]["zhsearch_wall_s"] == 4300.0  # not pooled
     assert "ratio 0.98" in scale_runs.describe("x100", quick["x100"])
-    alone = _scale_result("d6", [4000.0], [])  # --no-fts5: nothing to set beside
-    alone = scale_runs.add(ledger, "x100", scale_runs.entry(alone, "newer"))["x100"]
+    alone = _scale_result("d6", [4000.0], [], "newer")  # --no-fts5: nothing to set beside
+    alone = scale_runs.add(ledger, "x100", scale_runs.entry(alone))["x100"]
     assert alone["runs_pooled"] == 0 and "built both systems" in scale_runs.describe("x100", alone)
 
 
