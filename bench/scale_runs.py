@@ -75,7 +75,8 @@ def pooled(runs: list[dict]) -> dict:
 def describe(scale: str, pooled_: dict) -> str:
     n = pooled_.get("runs_pooled", 0)
     if not n:
-        return f"{scale}: no full run (not --quick) of this indexing code ({pooled_.get('code') or 'unknown'}) built both systems"
+        code = pooled_.get("code") or "unknown"
+        return f"{scale}: no full run (not --quick) of this indexing code ({code}) built both systems"
     return (f"{scale}: builds pooled over {n} run(s) of this indexing code ({pooled_['code']}), "
             f"{pooled_['builds_pooled']} of each: zhsearch median {pooled_['zhsearch_wall_s']:.1f} s, "
             f"FTS5+jieba {pooled_['fts5_wall_s']:.1f} s, ratio {pooled_['build_zhsearch/fts5']:.2f} "
