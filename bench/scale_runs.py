@@ -80,4 +80,5 @@ def describe(scale: str, pooled_: dict) -> str:
     return (f"{scale}: builds pooled over {n} run(s) of this indexing code ({pooled_['code']}), "
             f"{pooled_['builds_pooled']} of each: zhsearch median {pooled_['zhsearch_wall_s']:.1f} s, "
             f"FTS5+jieba {pooled_['fts5_wall_s']:.1f} s, ratio {pooled_['build_zhsearch/fts5']:.2f} "
-            f"(the goal asks for medians of 3 builds); peak {pooled_['tree_mb']:.0f} MB median, {pooled_['max_tree_mb']:.0f} MB at most")
+            f"(the goal asks for medians of 3 builds); peak {pooled_['tree_mb']:.0f} MB median, "
+            f"{pooled_['max_tree_mb']:.0f} MB at most")
