@@ -2,8 +2,10 @@
 
 One ×100 build of each system takes ~2.5 h of this machine, so three of each do not fit in one
 sitting. Every scale run appends its builds (zhsearch's and FTS5+jieba's, side by side in that
-run, each with its load) to the results file's `scale_runs`, and the pooled figures are medians
-over the runs made with the same indexing code as the latest one: the git trees of indexer/ and
+run, each with its load) and its query figures to the results file's `scale_runs`, and the pooled
+figures are medians over the runs made with the same indexing code as the latest one (a query
+figure is already a median within its run; pooled, it is the median of the runs' figures, so that
+one run on a slow host does not decide it): the git trees of indexer/ and
 pyproject.toml at the run's commit, taken when the run starts (bench/speed.py's meta
 `build_code`). A run from a work tree whose indexing code differs from its commit gets a code
 of its own, so it is never pooled with another; a run without one is never pooled.
@@ -17,6 +19,7 @@ from pathlib import Path
 from bench.measure import median
 
 CODE_PATHS = ("indexer", "pyproject.toml")
+QUERY_KEYS = ("p50_ms", "p95_ms", "max_ms", "cold_s", "stats_s")
 
 
 def build_code(root: Path, head: str) -> str:
@@ -43,8 +46,10 @@ def entry(result: dict) -> dict:
         return [{"wall_s": round(r["wall_s"], 2), "tree_mb": round(r["tree_mb"], 1), "size_mb": round(r["size_mb"], 1),
                  "load": r.get("load")} for r in runs.get(kind) or []]
 
+    queries = {k: round(result[k], 4) for k in QUERY_KEYS if result.get(k) is not None}
     return {"started": meta["started"], "git_head": meta.get("git_head", ""), "code": meta.get("build_code", ""),
-            "quick": meta.get("quick", False), "zhsearch": builds("zhsearch"), "fts5": builds("fts5")}
+            "quick": meta.get("quick", False), "zhsearch": builds("zhsearch"), "fts5": builds("fts5"),
+            **({"queries": {**queries, "warm_load": result.get("warm_load")}} if queries else {})}
 
 
 def add(ledger: dict, scale: str, e: dict) -> dict:
@@ -68,8 +73,20 @@ def pooled(runs: list[dict]) -> dict:
     return {"code": latest["code"], "runs_pooled": len(same), "builds_pooled": min(len(zh), len(fts)),
             "zhsearch_wall_s": zh_s, "fts5_wall_s": fts_s, "build_zhsearch/fts5": zh_s / fts_s,
             "tree_mb": median([b["tree_mb"] for b in zh]), "max_tree_mb": max(b["tree_mb"] for b in zh),
+            **_pooled_queries(same),
             "meta": {"started": f"{same[0]['started']} to {same[-1]['started']}",
                      "load_before": min(loads, default=None), "load_after": max(loads, default=None)}}
+
+
+def _pooled_queries(runs: list[dict]) -> dict:
+    """The query figures' medians over the runs that measured them (runs saved before the ledger
+    kept queries have none)."""
+    measured = [r["queries"] for r in runs if r.get("queries")]
+    if not measured:
+        return {}
+    return {"queries": {"runs": len(measured),
+                        **{k: median([q[k] for q in measured if k in q]) for k in QUERY_KEYS
+                           if any(k in q for q in measured)}}}
 
 
 def describe(scale: str, pooled_: dict) -> str:
@@ -81,4 +98,12 @@ def describe(scale: str, pooled_: dict) -> str:
             f"{pooled_['builds_pooled']} of each: zhsearch median {pooled_['zhsearch_wall_s']:.1f} s, "
             f"FTS5+jieba {pooled_['fts5_wall_s']:.1f} s, ratio {pooled_['build_zhsearch/fts5']:.2f} "
             f"(the goal asks for medians of 3 builds); peak {pooled_['tree_mb']:.0f} MB median, "
-            f"{pooled_['max_tree_mb']:.0f} MB at most")
+            f"{pooled_['max_tree_mb']:.0f} MB at most" + _describe_queries(pooled_.get("queries")))
+
+
+def _describe_queries(q: dict | None) -> str:
+    if not q or not {"p50_ms", "p95_ms"} <= q.keys():
+        return ""
+    cold = f", cold search {q['cold_s']:.2f} s" if "cold_s" in q else ""
+    return (f"; warm p50/p95 {q['p50_ms']:.1f}/{q['p95_ms']:.1f} ms{cold}, "
+            f"medians over {q['runs']} run(s) that kept them")

@@ -206,6 +206,27 @@ def test_scale_runs_pool_the_builds_of_the_same_indexing_code():
     assert alone["runs_pooled"] == 0 and "built both systems" in scale_runs.describe("x100", alone)
 
 
+def test_scale_runs_pool_query_figures_as_the_median_of_the_runs():
+    from bench import scale_runs
+
+    ledger = scale_runs.add({}, "x100", scale_runs.entry(_scale_result("d0", [4100.0], [4400.0], "new")))
+    assert "queries" not in ledger["x100"]["runs"][0] and "queries" not in ledger["x100"]  # saved before queries
+    assert "warm p50" not in scale_runs.describe("x100", ledger["x100"])
+    for started, p50, code in [("d1", 90.0, "old"), ("d2", 20.0, "new"), ("d3", 32.0, "new"), ("d4", 25.0, "new")]:
+        res = _scale_result(started, [4000.0], [4400.0], code)
+        res.update(p50_ms=p50, p95_ms=3 * p50, max_ms=3.5 * p50, cold_s=p50 / 50, stats_s=0.4, warm_load=[1.0, 1.2])
+        ledger = scale_runs.add(ledger, "x100", scale_runs.entry(res))
+    x = ledger["x100"]
+    assert x["runs_pooled"] == 4 and x["runs"][-1]["queries"]["warm_load"] == [1.0, 1.2]
+    q = x["queries"]  # d1 is other code; d0 kept no queries
+    assert q["runs"] == 3 and q["p50_ms"] == 25.0 and q["p95_ms"] == 75.0 and q["cold_s"] == 0.5
+    assert "warm p50/p95 25.0/75.0 ms, cold search 0.50 s, medians over 3 run(s)" in scale_runs.describe("x100", x)
+    v = _verdicts({"scale_runs": ledger})["scale_runs/x100", "x100 warm p50, median of 3+ runs"]
+    assert v.value == 25.0 and v.met is True
+    two = {"x100": {**x, "queries": {**q, "runs": 2}}}
+    assert _verdicts({"scale_runs": two})["scale_runs/x100", "x100 warm p95, median of 3+ runs"].value is None
+
+
 def test_scale_runs_code_is_the_git_trees_of_the_indexing_code(tmp_path):
     from bench import scale_runs
 
