@@ -1,8 +1,8 @@
 """The speed goals of issues 5, 12 and 15, checked against bench/results.json.
 
 A goal names the section of the results that measures it (`main`: `make bench`; `scale/x20`:
-that scale of `make bench-scale`; `scale_runs/x100`: the ×100 builds and query figures pooled
-over runs of the same indexing code, bench/scale_runs.py; `daily`: the steady-daily-updates case; `serve`: the
+that scale of `make bench-scale`; `scale_runs/x100`: the ×100 builds and query figures
+pooled over runs of the same code, bench/scale_runs.py; `daily`: the steady-daily-updates case; `serve`: the
 load on `zhsearch serve`, bench/serve_load.py), how to read its
 figure there, and its limit; a figure meets its goal when it is <= the limit. The table is
 printed from the whole results file, so that a ×100 run in the background and a ×1/×20 run
@@ -22,7 +22,7 @@ Figure = Callable[[dict], "float | None"]
 class Goal:
     issue: int
     label: str
-    section: str  # "main", "daily", "serve" or "scale/xN"
+    section: str  # "main", "daily", "serve", "scale/xN" or "scale_runs/xN"
     figure: Figure
     limit: float | Figure  # a function of the section where the limit depends on it (daily runs)
     unit: str = ""
@@ -55,7 +55,8 @@ def _daily_limit(d: dict) -> float | None:
 
 
 def _pooled_query(runs: dict, key: str) -> float | None:
-    """A query figure's median over the runs of one indexing code, once 3 runs measured it."""
+    """A query figure's median over the runs of one indexing and search code, once 3 runs measured
+    it (bench/scale_runs.py pools only runs that kept every figure)."""
     return _get(runs, "queries", key) if (_get(runs, "queries", "runs") or 0) >= 3 else None
 
 

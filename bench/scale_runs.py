@@ -1,14 +1,15 @@
-"""The builds of every scale run, kept across runs: the issue's medians of 3 at ×100.
+"""The builds and query figures of every scale run, kept across runs: the issue's medians of 3 at ×100.
 
 One ×100 build of each system takes ~2.5 h of this machine, so three of each do not fit in one
 sitting. Every scale run appends its builds (zhsearch's and FTS5+jieba's, side by side in that
-run, each with its load) and its query figures to the results file's `scale_runs`, and the pooled
-figures are medians over the runs made with the same indexing code as the latest one (a query
-figure is already a median within its run; pooled, it is the median of the runs' figures, so that
-one run on a slow host does not decide it): the git trees of indexer/ and
-pyproject.toml at the run's commit, taken when the run starts (bench/speed.py's meta
-`build_code`). A run from a work tree whose indexing code differs from its commit gets a code
-of its own, so it is never pooled with another; a run without one is never pooled.
+run, each with its load) and its query figures to the results file's `scale_runs`. The pooled
+builds are medians over the runs made with the same indexing code as the latest one: the git
+trees of indexer/ and pyproject.toml at the run's commit, taken when the run starts (bench/speed.py's
+meta `build_code`). The pooled query figures are medians over the runs made with the same
+indexing and search code (`query_code`, the trees of search/ as well): a query figure is already a
+median within its run, and pooled it is the median of the runs' figures, so that one run on a
+slowed host does not decide it. A run from a work tree whose code differs from its commit gets a
+code of its own, so it is never pooled with another; a run without one is never pooled.
 """
 
 from __future__ import annotations
@@ -19,17 +20,18 @@ from pathlib import Path
 from bench.measure import median
 
 CODE_PATHS = ("indexer", "pyproject.toml")
+QUERY_CODE_PATHS = (*CODE_PATHS, "search")
 QUERY_KEYS = ("p50_ms", "p95_ms", "max_ms", "cold_s", "stats_s")
 
 
-def build_code(root: Path, head: str) -> str:
-    """The indexing code a run built with, as git trees; "" when git cannot tell."""
+def build_code(root: Path, head: str, paths: tuple[str, ...] = CODE_PATHS) -> str:
+    """The code under `paths` a run was made with, as git trees; "" when git cannot tell."""
     if not head:
         return ""
     try:
-        trees = subprocess.run(["git", "rev-parse", *(f"{head}:{p}" for p in CODE_PATHS)], cwd=root,
+        trees = subprocess.run(["git", "rev-parse", *(f"{head}:{p}" for p in paths)], cwd=root,
                                capture_output=True, text=True)
-        clean = subprocess.run(["git", "diff", "--quiet", head, "--", *CODE_PATHS], cwd=root)
+        clean = subprocess.run(["git", "diff", "--quiet", head, "--", *paths], cwd=root)
     except OSError:
         return ""
     if trees.returncode:
@@ -39,7 +41,8 @@ def build_code(root: Path, head: str) -> str:
 
 
 def entry(result: dict) -> dict:
-    """One run's builds, from a scale's result (bench/scale.py one_scale)."""
+    """One run's builds and query figures (with the load during its warm queries, for the record),
+    from a scale's result (bench/scale.py one_scale)."""
     runs, meta = result["build_runs"], result["meta"]
 
     def builds(kind: str) -> list[dict]:
@@ -49,7 +52,8 @@ def entry(result: dict) -> dict:
     queries = {k: round(result[k], 4) for k in QUERY_KEYS if result.get(k) is not None}
     return {"started": meta["started"], "git_head": meta.get("git_head", ""), "code": meta.get("build_code", ""),
             "quick": meta.get("quick", False), "zhsearch": builds("zhsearch"), "fts5": builds("fts5"),
-            **({"queries": {**queries, "warm_load": result.get("warm_load")}} if queries else {})}
+            **({"queries": {**queries, "warm_load": result.get("warm_load"), "code": meta.get("query_code", "")}}
+               if queries else {})}
 
 
 def add(ledger: dict, scale: str, e: dict) -> dict:
@@ -73,20 +77,21 @@ def pooled(runs: list[dict]) -> dict:
     return {"code": latest["code"], "runs_pooled": len(same), "builds_pooled": min(len(zh), len(fts)),
             "zhsearch_wall_s": zh_s, "fts5_wall_s": fts_s, "build_zhsearch/fts5": zh_s / fts_s,
             "tree_mb": median([b["tree_mb"] for b in zh]), "max_tree_mb": max(b["tree_mb"] for b in zh),
-            **_pooled_queries(same),
+            **_pooled_queries(same, latest),
             "meta": {"started": f"{same[0]['started']} to {same[-1]['started']}",
                      "load_before": min(loads, default=None), "load_after": max(loads, default=None)}}
 
 
-def _pooled_queries(runs: list[dict]) -> dict:
-    """The query figures' medians over the runs that measured them (runs saved before the ledger
-    kept queries have none)."""
-    measured = [r["queries"] for r in runs if r.get("queries")]
+def _pooled_queries(runs: list[dict], latest: dict) -> dict:
+    """The query figures' medians over the runs of the latest run's search code that kept them all
+    (runs saved before the ledger kept queries have none)."""
+    code = (latest.get("queries") or {}).get("code")
+    measured = [r["queries"] for r in runs if code and (r.get("queries") or {}).get("code") == code
+                and all(k in r["queries"] for k in QUERY_KEYS)]
     if not measured:
         return {}
-    return {"queries": {"runs": len(measured),
-                        **{k: median([q[k] for q in measured if k in q]) for k in QUERY_KEYS
-                           if any(k in q for q in measured)}}}
+    return {"queries": {"runs": len(measured), "code": code,
+                        **{k: median([q[k] for q in measured]) for k in QUERY_KEYS}}}
 
 
 def describe(scale: str, pooled_: dict) -> str:

@@ -339,7 +339,9 @@ def run(args, pool: Path, files: list[Path], work: Path, results: Path, daily_pl
             "chars": sum(len(r.title) + len(r.lead) + len(r.body) for r in records),
             "quick": args.quick, "runs": args.runs, "reps": args.reps, "cold_runs": args.cold_runs,
             "queries": [q for _, q in QUERIES], "cold_query": COLD_QUERY, "goals": GOALS,
-            "git_head": head, "build_code": scale_runs.build_code(ROOT, head), "cpus": os.cpu_count(),
+            "git_head": head, "build_code": scale_runs.build_code(ROOT, head),
+            "query_code": scale_runs.build_code(ROOT, head, scale_runs.QUERY_CODE_PATHS),
+            "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "zhsearch_build": "CLI `zhsearch index` in a child process (wall); update_index's own time from its summary line",
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_before": load_before}

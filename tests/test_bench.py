@@ -212,18 +212,26 @@ def test_scale_runs_pool_query_figures_as_the_median_of_the_runs():
     ledger = scale_runs.add({}, "x100", scale_runs.entry(_scale_result("d0", [4100.0], [4400.0], "new")))
     assert "queries" not in ledger["x100"]["runs"][0] and "queries" not in ledger["x100"]  # saved before queries
     assert "warm p50" not in scale_runs.describe("x100", ledger["x100"])
-    for started, p50, code in [("d1", 90.0, "old"), ("d2", 20.0, "new"), ("d3", 32.0, "new"), ("d4", 25.0, "new")]:
+    # d1 is other indexing code, d2 the same indexing code under other search code
+    for started, p50, code, search in [("d1", 90.0, "old", "s1"), ("d2", 70.0, "new", "s0"), ("d3", 20.0, "new", "s1"),
+                                       ("d4", 25.0, "new", "s1"), ("d5", 32.0, "new", "s1")]:
         res = _scale_result(started, [4000.0], [4400.0], code)
+        res["meta"]["query_code"] = f"{code}+{search}"
         res.update(p50_ms=p50, p95_ms=3 * p50, max_ms=3.5 * p50, cold_s=p50 / 50, stats_s=0.4, warm_load=[1.0, 1.2])
         ledger = scale_runs.add(ledger, "x100", scale_runs.entry(res))
     x = ledger["x100"]
-    assert x["runs_pooled"] == 4 and x["runs"][-1]["queries"]["warm_load"] == [1.0, 1.2]
-    q = x["queries"]  # d1 is other code; d0 kept no queries
+    assert x["runs_pooled"] == 5 and x["runs"][-1]["queries"]["warm_load"] == [1.0, 1.2]
+    q = x["queries"]
     assert q["runs"] == 3 and q["p50_ms"] == 25.0 and q["p95_ms"] == 75.0 and q["cold_s"] == 0.5
     assert "warm p50/p95 25.0/75.0 ms, cold search 0.50 s, medians over 3 run(s)" in scale_runs.describe("x100", x)
     v = _verdicts({"scale_runs": ledger})["scale_runs/x100", "x100 warm p50, median of 3+ runs"]
     assert v.value == 25.0 and v.met is True
-    two = {"x100": {**x, "queries": {**q, "runs": 2}}}
+    partial = _scale_result("d6", [4000.0], [4400.0], "new")
+    partial["meta"]["query_code"] = "new+s1"
+    partial.update(p50_ms=26.0, p95_ms=60.0)  # no cold or stats figures: not pooled
+    x = scale_runs.add(ledger, "x100", scale_runs.entry(partial))["x100"]
+    assert x["queries"]["runs"] == 3 and x["queries"]["p50_ms"] == 25.0
+    two = {"x100": {**x, "queries": {**x["queries"], "runs": 2}}}
     assert _verdicts({"scale_runs": two})["scale_runs/x100", "x100 warm p95, median of 3+ runs"].value is None
 
 
@@ -240,13 +248,20 @@ def test_scale_runs_code_is_the_git_trees_of_the_indexing_code(tmp_path):
     (tmp_path / "indexer" / "writer.py").write_text("x = 1\n")
     (tmp_path / "pyproject.toml").write_text("[project]\n")
     (tmp_path / "README.md").write_text("readme\n")
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "ranking.py").write_text("y = 1\n")
     git("init", "-q")
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
     code = scale_runs.build_code(tmp_path, "HEAD")
     assert code and "+" in code and not code.endswith("+changed")
+    queries = scale_runs.build_code(tmp_path, "HEAD", scale_runs.QUERY_CODE_PATHS)
+    assert queries.startswith(code + "+") and queries.count("+") == 2
     (tmp_path / "README.md").write_text("another readme\n")
     assert scale_runs.build_code(tmp_path, "HEAD") == code  # only the indexing code counts
+    (tmp_path / "search" / "ranking.py").write_text("y = 2\n")
+    assert scale_runs.build_code(tmp_path, "HEAD") == code  # search code: not the builds' concern
+    assert scale_runs.build_code(tmp_path, "HEAD", scale_runs.QUERY_CODE_PATHS) == queries + "+changed"
     (tmp_path / "indexer" / "writer.py").write_text("x = 2\n")
     assert scale_runs.build_code(tmp_path, "HEAD") == code + "+changed"
     assert scale_runs.build_code(tmp_path, "") == ""
