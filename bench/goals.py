@@ -1,10 +1,10 @@
 """The speed goals of issues 5, 12 and 15, checked against bench/results.json.
 
 A goal names the section of the results that measures it (`main`: `make bench`; `scale/x20`:
-that scale of `make bench-scale`; `scale_runs/x100`: the ×100 builds and query figures
-pooled over runs of the same code, bench/scale_runs.py; `daily`: the steady-daily-updates case; `serve`: the
-load on `zhsearch serve`, bench/serve_load.py), how to read its
-figure there, and its limit; a figure meets its goal when it is <= the limit. The table is
+that scale of `make bench-scale`; `scale_runs/x100`: the ×100 builds and query figures pooled
+over runs of the same code, bench/scale_runs.py; `daily`: the steady-daily-updates case;
+`serve`: the load on `zhsearch serve`, bench/serve_load.py), how to read its figure there, and
+its limit; a figure meets its goal when it is <= the limit. The table is
 printed from the whole results file, so that a ×100 run in the background and a ×1/×20 run
 earlier both show, each with the date and load average of the run that measured it. A goal
 whose section was not run says so, rather than passing.

@@ -86,8 +86,10 @@ def _pooled_queries(runs: list[dict], latest: dict) -> dict:
     """The query figures' medians over the runs of the latest run's search code that kept them all
     (runs saved before the ledger kept queries have none)."""
     code = (latest.get("queries") or {}).get("code")
-    measured = [r["queries"] for r in runs if code and (r.get("queries") or {}).get("code") == code
-                and all(k in r["queries"] for k in QUERY_KEYS)]
+    if not code:
+        return {}
+    measured = [q for q in (r.get("queries") or {} for r in runs)
+                if q.get("code") == code and all(k in q for k in QUERY_KEYS)]
     if not measured:
         return {}
     return {"queries": {"runs": len(measured), "code": code,
@@ -107,8 +109,7 @@ def describe(scale: str, pooled_: dict) -> str:
 
 
 def _describe_queries(q: dict | None) -> str:
-    if not q or not {"p50_ms", "p95_ms"} <= q.keys():
+    if not q:  # _pooled_queries gives every figure or none
         return ""
-    cold = f", cold search {q['cold_s']:.2f} s" if "cold_s" in q else ""
-    return (f"; warm p50/p95 {q['p50_ms']:.1f}/{q['p95_ms']:.1f} ms{cold}, "
+    return (f"; warm p50/p95 {q['p50_ms']:.1f}/{q['p95_ms']:.1f} ms, cold search {q['cold_s']:.2f} s, "
             f"medians over {q['runs']} run(s) that kept them")
