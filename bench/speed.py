@@ -260,6 +260,10 @@ def save_results(path: Path, key: str, value: dict) -> dict:
     return data
 
 
+# What each scale's section keeps of the run's meta; scale_runs.entry reads the codes from it.
+SCALE_META = ("git_head", "build_code", "query_code", "quick", "cpus", "python", "cold_query")
+
+
 def _git_head() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -356,8 +360,7 @@ def run(args, pool: Path, files: list[Path], work: Path, results: Path, daily_pl
         res = {}
         for n in args.scales:
             res[f"x{n}"] = scale.one_scale(n, files, pool, base, work, args)
-            res[f"x{n}"]["meta"] |= {k: meta[k] for k in ("git_head", "build_code", "quick", "cpus", "python",
-                                                          "cold_query")}
+            res[f"x{n}"]["meta"] |= {k: meta[k] for k in SCALE_META}
             data = save_results(results, "scale", {f"x{n}": res[f"x{n}"]})  # each scale saved as soon as it is done
             log(f"x{n}: done in {res[f'x{n}']['elapsed_s']:.0f} s")
         scale.print_scale(res)

@@ -6,6 +6,7 @@ The figures themselves come from `make bench` / `make bench-scale`, never from a
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -233,6 +234,18 @@ def test_scale_runs_pool_query_figures_as_the_median_of_the_runs():
     assert x["queries"]["runs"] == 3 and x["queries"]["p50_ms"] == 25.0
     two = {"x100": {**x, "queries": {**x["queries"], "runs": 2}}}
     assert _verdicts({"scale_runs": two})["scale_runs/x100", "x100 warm p95, median of 3+ runs"].value is None
+
+
+def test_each_scale_section_keeps_the_meta_the_ledger_reads():
+    # a119baa read query_code from the scale's meta but speed.py did not copy it there: the
+    # third x100 run of 2026-12-03 was saved with an empty search code and left out of the pool
+    import inspect
+
+    from bench import scale_runs, speed
+
+    read = set(re.findall(r'meta(?:\.get\(|\[)"(\w+)"', inspect.getsource(scale_runs.entry)))
+    assert {"build_code", "query_code", "git_head"} <= read
+    assert read - {"started"} <= set(speed.SCALE_META)
 
 
 def test_scale_runs_code_is_the_git_trees_of_the_indexing_code(tmp_path):
