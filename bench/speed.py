@@ -69,6 +69,8 @@ PEERS = ("whoosh", "fts5")
 QUICK_FILES = 500
 QUICK_SCALES = "1 2"
 GOALS = goals.ISSUE5  # the limits print_main shows beside its rows
+# What each scale's section keeps of the run's meta; scale_runs.entry reads the codes from it.
+SCALE_META = ("git_head", "build_code", "query_code", "quick", "cpus", "python", "cold_query")
 
 
 # ---------------------------------------------------------------- the main benchmark
@@ -258,10 +260,6 @@ def save_results(path: Path, key: str, value: dict) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
     return data
-
-
-# What each scale's section keeps of the run's meta; scale_runs.entry reads the codes from it.
-SCALE_META = ("git_head", "build_code", "query_code", "quick", "cpus", "python", "cold_query")
 
 
 def _git_head() -> str:

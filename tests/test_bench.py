@@ -6,7 +6,6 @@ The figures themselves come from `make bench` / `make bench-scale`, never from a
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import signal
 import subprocess
@@ -236,16 +235,19 @@ def test_scale_runs_pool_query_figures_as_the_median_of_the_runs():
     assert _verdicts({"scale_runs": two})["scale_runs/x100", "x100 warm p95, median of 3+ runs"].value is None
 
 
-def test_each_scale_section_keeps_the_meta_the_ledger_reads():
+def test_each_scale_section_keeps_the_codes_the_ledger_reads():
     # a119baa read query_code from the scale's meta but speed.py did not copy it there: the
     # third x100 run of 2026-12-03 was saved with an empty search code and left out of the pool
-    import inspect
-
     from bench import scale_runs, speed
 
-    read = set(re.findall(r'meta(?:\.get\(|\[)"(\w+)"', inspect.getsource(scale_runs.entry)))
-    assert {"build_code", "query_code", "git_head"} <= read
-    assert read - {"started"} <= set(speed.SCALE_META)
+    run_meta = {"git_head": "abc", "build_code": "idx+pyp", "query_code": "idx+pyp+srch", "quick": False,
+                "cpus": 2, "python": "3.11", "cold_query": "香港", "files": 4470}
+    res = _scale_result("d1", [4000.0], [4400.0], "")
+    res["meta"] |= {k: run_meta[k] for k in speed.SCALE_META}  # as speed.run copies it
+    res.update(p50_ms=20.0, p95_ms=60.0, max_ms=70.0, cold_s=0.4, stats_s=0.4)
+    e = scale_runs.entry(res)
+    assert e["code"] == "idx+pyp" and e["queries"]["code"] == "idx+pyp+srch" and e["git_head"] == "abc"
+    assert "files" not in res["meta"] and res["meta"]["started"] == "d1"  # the scale's own meta kept
 
 
 def test_scale_runs_code_is_the_git_trees_of_the_indexing_code(tmp_path):
