@@ -10,10 +10,15 @@ indexing and search code (`query_code`, the trees of search/ as well): a query f
 median within its run, and pooled it is the median of the runs' figures, so that one run on a
 slowed host does not decide it. A run from a work tree whose code differs from its commit gets a
 code of its own, so it is never pooled with another; a run without one is never pooled.
+
+The ledger is a file of its own, kept in git (bench/scale-runs.json, beside the relevance
+results): a ×100 run fills most of a working session, so the three runs of a median are made in
+different sessions, and a checkout that starts afresh has no results file of the ones before.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -38,6 +43,19 @@ def build_code(root: Path, head: str, paths: tuple[str, ...] = CODE_PATHS) -> st
         return ""
     code = "+".join(t[:12] for t in trees.stdout.split())
     return code if clean.returncode == 0 else f"{code}+changed"
+
+
+def read(path: Path) -> dict:
+    """The ledger kept in `path`; {} where there is none yet."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def write(path: Path, ledger: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(ledger, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def entry(result: dict) -> dict:

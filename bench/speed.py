@@ -65,6 +65,7 @@ from bench.queries import COLD_QUERY, QUERIES, Fts5Q, WhooshQ, ZhsearchQ, close_
 WORK = ROOT / "bench" / "work"
 RESULTS = ROOT / "bench" / "results.json"
 QUICK_RESULTS = WORK / "results-quick.json"
+LEDGER = ROOT / "bench" / "scale-runs.json"  # kept in git (bench/scale_runs.py)
 PEERS = ("whoosh", "fts5")
 QUICK_FILES = 500
 QUICK_SCALES = "1 2"
@@ -241,21 +242,34 @@ def profile(files: list[Path], pool: Path, work: Path) -> None:
 # ---------------------------------------------------------------- results
 
 
+def ledger_for(results: Path) -> Path:
+    """Where the scale runs saved with `results` are kept: bench/scale-runs.json for the real
+    results file, a file beside any other (--quick runs, tests)."""
+    return LEDGER if results == RESULTS else results.with_name(results.stem + "-scale-runs.json")
+
+
 def save_results(path: Path, key: str, value: dict) -> dict:
     """Adds one section to the results file and returns the whole file: `main` and `daily` are
     replaced, `scale` merges scale by scale (a later ×100 run keeps the ×1 and ×20 of an earlier one)
-    and appends each scale's builds to `scale_runs` (bench/scale_runs.py)."""
+    and appends each scale's builds to the ledger of scale runs (bench/scale_runs.py), which the
+    file's `scale_runs` repeats for the goals."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         data = {}
+    ledger_path = ledger_for(path)
+    # a results file of the older layout kept the ledger in itself
+    ledger = scale_runs.read(ledger_path) or data.get("scale_runs", {})
     if key == "scale":
         data.setdefault("scale", {}).pop("meta", None)  # the file's older layout: one meta for all scales
         data["scale"].update(value)
         for name, res in value.items():
-            data["scale_runs"] = scale_runs.add(data.get("scale_runs", {}), name, scale_runs.entry(res))
+            ledger = scale_runs.add(ledger, name, scale_runs.entry(res))
+        scale_runs.write(ledger_path, ledger)
     else:
         data[key] = value
+    if ledger:
+        data["scale_runs"] = ledger
     data["goals"] = goals.as_json(goals.check(data))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")

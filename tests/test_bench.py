@@ -281,3 +281,32 @@ def test_scale_runs_code_is_the_git_trees_of_the_indexing_code(tmp_path):
     assert scale_runs.build_code(tmp_path, "HEAD") == code + "+changed"
     assert scale_runs.build_code(tmp_path, "") == ""
     assert scale_runs.build_code(tmp_path / "indexer" / "nothing", "HEAD") == ""
+
+
+def test_scale_runs_outlive_the_results_file(tmp_path):
+    # a x100 run fills a working session and a new checkout has no results file of the last one:
+    # the ledger is a file of its own, so the third run pools with two made in earlier checkouts
+    from bench import speed
+
+    results = tmp_path / "results.json"
+    ledger = speed.ledger_for(results)
+    assert ledger != results and ledger.parent == tmp_path and speed.ledger_for(speed.RESULTS) == speed.LEDGER
+    for started, zh in [("d1", 4000.0), ("d2", 4100.0), ("d3", 3900.0)]:
+        results.unlink(missing_ok=True)  # each run in a fresh checkout
+        data = speed.save_results(results, "scale", {"x100": _scale_result(started, [zh], [4400.0], "same")})
+    assert [r["started"] for r in json.loads(ledger.read_text())["x100"]["runs"]] == ["d1", "d2", "d3"]
+    assert data["scale_runs"]["x100"]["builds_pooled"] == 3 and data["scale"]["x100"]["meta"]["started"] == "d3"
+    v = _verdicts(speed.save_results(results, "daily", {"meta": {}}))["scale_runs/x100",
+                                                                         "x100 build / FTS5's, median of 3+ runs"]
+    assert v.value == pytest.approx(4000.0 / 4400.0)  # other sections' saves show it too
+
+
+def test_the_kept_ledger_holds_what_its_runs_pool_to():
+    # bench/scale-runs.json is kept in git: its pooled figures must be the ones its runs give
+    from bench import scale_runs, speed
+
+    ledger = scale_runs.read(speed.LEDGER)
+    assert ledger, "bench/scale-runs.json is missing"
+    for scale, kept in ledger.items():
+        assert kept == {"runs": kept["runs"], **scale_runs.pooled(kept["runs"])}
+        assert all(r["code"] and r["started"] for r in kept["runs"])
