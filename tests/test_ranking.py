@@ -107,3 +107,29 @@ def test_bm25f_saturates_once_across_fields():
     tf_title = 3.0 * 1 / (0.25 + 0.75 * 10 / 10)
     assert s[1] == pytest.approx(idf * tf_title / (1.2 + tf_title))
     assert s[2] > s[1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nth_smallest_equals_a_full_partition(seed):
+    # ranking.nth_smallest bounds the n-th value from a sample: it must be exact whatever the
+    # sample misses (ties of 100 copies of one score, sorted runs, a bound that keeps too few)
+    from search.ranking import SAMPLE, first_by_keys, nth_smallest
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        size = int(rng.integers(1, 20 * SAMPLE))
+        kind = int(rng.integers(5))
+        if kind == 0:  # copies: every score repeated, as the x100 bench's 100 copies of a story
+            values = -np.repeat(rng.random(size // 100 + 1), 100)[:size]
+        elif kind == 1:  # few distinct values, in order (an index's docnums by date)
+            values = np.sort(rng.integers(-5, 5, size)).astype(np.float64)
+        elif kind == 2:  # descending: the sample's low quantile lies far from the true one
+            values = -np.sort(rng.random(size))[::-1].copy()
+        elif kind == 3:  # the sample's every value the least: the bound keeps only those
+            values = np.where(np.arange(size) % max(size // SAMPLE, 1) == 0, -1.0, 0.0)
+        else:
+            values = rng.standard_normal(size)
+        n = int(rng.integers(0, min(size, 3 * SAMPLE)))
+        assert nth_smallest(values, n) == np.partition(values, n)[n]
+        ids = np.arange(size)
+        assert first_by_keys([ids, values], 10) == ids[np.lexsort([ids, values])][:10].tolist()
