@@ -123,8 +123,8 @@ def test_nth_smallest_equals_a_full_partition(seed):
             values = -np.repeat(rng.random(size // 100 + 1), 100)[:size]
         elif kind == 1:  # few distinct values, in order (an index's docnums by date)
             values = np.sort(rng.integers(-5, 5, size)).astype(np.float64)
-        elif kind == 2:  # descending: the sample's low quantile lies far from the true one
-            values = -np.sort(rng.random(size))[::-1].copy()
+        elif kind == 2:  # descending: the sample starts at the largest values
+            values = np.sort(rng.random(size))[::-1].copy()
         elif kind == 3:  # the sample's every value the least: the bound keeps only those
             values = np.where(np.arange(size) % max(size // SAMPLE, 1) == 0, -1.0, 0.0)
         else:
