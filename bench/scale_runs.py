@@ -91,9 +91,14 @@ def pooled(runs: list[dict]) -> dict:
     zh = [b for r in same for b in r["zhsearch"]]
     fts = [b for r in same for b in r["fts5"]]
     zh_s, fts_s = median([b["wall_s"] for b in zh]), median([b["wall_s"] for b in fts])
+    # Each run's ratio sets the two systems side by side on one host at one time; the ratio of the
+    # pooled medians mixes hosts (on 2026-12-04 a host ~1.5x faster than the day before gave 1.04x
+    # where the slower one had given 0.86-0.94x).
+    by_run = [median([b["wall_s"] for b in r["zhsearch"]]) / median([b["wall_s"] for b in r["fts5"]]) for r in same]
     loads = [x for b in zh + fts for x in (b["load"] or [])]
     return {"code": latest["code"], "runs_pooled": len(same), "builds_pooled": min(len(zh), len(fts)),
             "zhsearch_wall_s": zh_s, "fts5_wall_s": fts_s, "build_zhsearch/fts5": zh_s / fts_s,
+            "build_ratios_by_run": by_run, "build_ratio_median_by_run": median(by_run),
             "tree_mb": median([b["tree_mb"] for b in zh]), "max_tree_mb": max(b["tree_mb"] for b in zh),
             **_pooled_queries(same, latest),
             "meta": {"started": f"{same[0]['started']} to {same[-1]['started']}",
@@ -122,8 +127,13 @@ def describe(scale: str, pooled_: dict) -> str:
     return (f"{scale}: builds pooled over {n} run(s) of this indexing code ({pooled_['code']}), "
             f"{pooled_['builds_pooled']} of each: zhsearch median {pooled_['zhsearch_wall_s']:.1f} s, "
             f"FTS5+jieba {pooled_['fts5_wall_s']:.1f} s, ratio {pooled_['build_zhsearch/fts5']:.2f} "
+            f"(run by run {_span(pooled_['build_ratios_by_run'])}, median {pooled_['build_ratio_median_by_run']:.2f}) "
             f"(the goal asks for medians of 3 builds); peak {pooled_['tree_mb']:.0f} MB median, "
             f"{pooled_['max_tree_mb']:.0f} MB at most" + _describe_queries(pooled_.get("queries")))
+
+
+def _span(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if len(values) > 1 else f"{values[0]:.2f}"
 
 
 def _describe_queries(q: dict | None) -> str:

@@ -206,6 +206,25 @@ def test_scale_runs_pool_the_builds_of_the_same_indexing_code():
     assert alone["runs_pooled"] == 0 and "built both systems" in scale_runs.describe("x100", alone)
 
 
+def test_scale_runs_set_each_runs_builds_side_by_side():
+    # runs on hosts of different speed: the pooled medians take zhsearch's from one run and
+    # FTS5's from another; the median of the runs' own ratios does not
+    from bench import scale_runs
+
+    ledger = {}
+    for started, zh, fts in [("d1", 7000.0, 8000.0), ("d2", 4000.0, 3800.0), ("d3", 4300.0, 4000.0)]:
+        ledger = scale_runs.add(ledger, "x100", scale_runs.entry(_scale_result(started, [zh], [fts], "new")))
+    x = ledger["x100"]
+    assert x["build_zhsearch/fts5"] == pytest.approx(4300.0 / 4000.0)
+    assert x["build_ratios_by_run"] == pytest.approx([7000 / 8000, 4000 / 3800, 4300 / 4000])
+    assert x["build_ratio_median_by_run"] == pytest.approx(4000 / 3800)
+    assert "run by run 0.88-1.07, median 1.05" in scale_runs.describe("x100", x)
+    v = _verdicts({"scale_runs": ledger})["scale_runs/x100", "x100 build / FTS5's, median of run ratios"]
+    assert v.value == pytest.approx(4000 / 3800) and v.met is False
+    two = {"x100": {**x, "runs_pooled": 2}}
+    assert _verdicts({"scale_runs": two})["scale_runs/x100", "x100 build / FTS5's, median of run ratios"].value is None
+
+
 def test_scale_runs_pool_query_figures_as_the_median_of_the_runs():
     from bench import scale_runs
 
