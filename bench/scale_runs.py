@@ -127,8 +127,8 @@ def describe(scale: str, pooled_: dict) -> str:
     return (f"{scale}: builds pooled over {n} run(s) of this indexing code ({pooled_['code']}), "
             f"{pooled_['builds_pooled']} of each: zhsearch median {pooled_['zhsearch_wall_s']:.1f} s, "
             f"FTS5+jieba {pooled_['fts5_wall_s']:.1f} s, ratio {pooled_['build_zhsearch/fts5']:.2f} "
-            f"(run by run {_span(pooled_['build_ratios_by_run'])}, median {pooled_['build_ratio_median_by_run']:.2f}) "
-            f"(the goal asks for medians of 3 builds); peak {pooled_['tree_mb']:.0f} MB median, "
+            f"(run by run {_span(pooled_['build_ratios_by_run'])}, median {pooled_['build_ratio_median_by_run']:.2f}; "
+            f"the goal asks for medians of 3 builds); peak {pooled_['tree_mb']:.0f} MB median, "
             f"{pooled_['max_tree_mb']:.0f} MB at most" + _describe_queries(pooled_.get("queries")))
 
 
