@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from . import MEMORY_MB, analysis, arrivals, store
 from .errors import ArticleParseError, IndexUnusable, IndexWriteFailed, ZhsearchError
@@ -188,8 +188,10 @@ def _update(index_dir, gen_dir, ix, plan: _Plan, fresh, corpus_dirs, patterns, p
         store.write_meta(gen_dir, index_meta(userdict))
     disk = walk_corpus(corpus_dirs, patterns, warn)
     summary.seen = len(disk)
-    for cf in _progress(list(disk.values()), progress, "reading"):
-        plan.visit(cf)
+    bar = _progress(None, progress, "reading", len(disk))
+    plan.visit_all(list(disk.values()), bar.update if bar is not None else lambda n: None)
+    if bar is not None:
+        bar.close()
     for rel in plan.old.keys() - disk.keys():
         plan.forget(rel)
 
@@ -313,8 +315,9 @@ def _winner_key(item: tuple[str, FileState]):
     return (st.published is not None, st.published or 0.0, st.mtime_ns, rel)
 
 
-# Characters of parsed text kept from the reading pass for the writing pass (~2 bytes each);
-# past it, files are read and parsed again (0.2 ms each) rather than holding a large corpus.
+# Characters of parsed text kept from the reading pass for the writing pass (~2 bytes each), half
+# by each reading process; past it, files are read and parsed again (0.2 ms each) rather than
+# holding a large corpus.
 PARSED_BUDGET = 8_000_000
 
 
@@ -328,49 +331,64 @@ class _Plan:
         self.summary = summary
         self.read_now: set[str] = set()  # files parsed in this run
         self.parsed: dict[str, Article] = {}  # some of them, kept for the writing pass
-        self._kept = 0
         self.touched_urls: set[str] = set()
         self.roots: dict[str, str] = {}  # file -> its corpus folder (the path is made when needed)
 
-    def visit(self, cf: CorpusFile) -> None:
+    def visit_all(self, files: list[CorpusFile], advance: Callable[[int], None]) -> None:
+        """Compare every file on disk with its record: those whose size or modification time
+        changed are read (on two cores when there are many: parallel.examine_all)."""
+        from .parallel import examine_all
+
+        changed = [cf for cf in files if not self._same_stat(cf)]
+        advance(len(files) - len(changed))
+        kept = [0]  # characters of the articles kept by this process (a forked child counts its own)
+
+        def examine(cf: CorpusFile) -> _Seen:
+            old = self.old.get(cf.rel)
+            seen = _examine(cf, old.digest if old is not None else None)
+            if seen.article is not None:
+                size = len(seen.article.title) + len(seen.article.lead) + len(seen.article.body)
+                if kept[0] + size > PARSED_BUDGET // 2:
+                    seen = seen._replace(article=None)
+                else:
+                    kept[0] += size
+            return seen
+
+        found = iter(examine_all(changed, examine, advance, size=lambda cf: cf.size))
+        for cf in files:
+            if self._same_stat(cf):
+                self.roots[cf.rel] = cf.root
+                self._unchanged(cf, self.old[cf.rel])
+            else:
+                self.visit(cf, next(found))
+
+    def _same_stat(self, cf: CorpusFile) -> bool:
+        old = self.old.get(cf.rel)
+        return old is not None and old.size == cf.size and old.mtime_ns == cf.mtime_ns
+
+    def visit(self, cf: CorpusFile, seen: _Seen) -> None:
+        """Take in a file whose size or modification time changed: `seen`, what reading it found."""
         self.roots[cf.rel] = cf.root
         old = self.old.get(cf.rel)
         s = self.summary
-        if old is not None and old.size == cf.size and old.mtime_ns == cf.mtime_ns:
+        if seen.unread is not None:
+            s.skipped += 1
+            self.warn(cf.abspath, seen.unread)
+            return
+        if seen.state.error is not None:
+            self._skip(cf, old, seen.state)
+            return
+        if old is not None and seen.state.digest == old.digest:
+            self.state[cf.rel] = replace(old, size=seen.state.size, mtime_ns=seen.state.mtime_ns)
             self._unchanged(cf, old)
             return
-        if cf.size > MAX_FILE_BYTES:
-            self._skip(cf, old, FileState(cf.size, cf.mtime_ns, "", error=f"file too large ({cf.size} bytes; the limit is {MAX_FILE_BYTES})"))
-            return
-        try:
-            data, size, mtime_ns = _read(cf.abspath)
-        except FileNotFoundError:
-            s.skipped += 1
-            self.warn(cf.abspath, "disappeared while the indexer ran")
-            return
-        except OSError as exc:
-            s.skipped += 1
-            self.warn(cf.abspath, f"cannot read: {(exc.strerror or str(exc)).lower()}")
-            return
-        digest = _digest(data)
-        if old is not None and old.digest == digest:
-            self.state[cf.rel] = replace(old, size=size, mtime_ns=mtime_ns)
-            self._unchanged(cf, old)
-            return
-        try:
-            article = parse_article(data, cf.rel)
-        except ArticleParseError as exc:
-            self._skip(cf, old, FileState(size, mtime_ns, digest, error=exc.reason))
-            return
-        for message in article.warnings:
+        for message in seen.warnings:
             self.warn(cf.abspath, message)
-        self.state[cf.rel] = FileState(size, mtime_ns, digest, article.url, _published_ts(article))
+        self.state[cf.rel] = seen.state
         self.read_now.add(cf.rel)
-        size = len(article.title) + len(article.lead) + len(article.body)
-        if self._kept + size <= PARSED_BUDGET:
-            self.parsed[cf.rel] = article
-            self._kept += size
-        self.touched_urls.add(article.url)
+        if seen.article is not None:
+            self.parsed[cf.rel] = seen.article
+        self.touched_urls.add(seen.state.url)
         if old is None:
             s.new += 1
         else:
@@ -431,8 +449,8 @@ class _Plan:
     def work_list(self, rels: Iterable[str]) -> WorkList:
         """The files `rels` to write, as `article` takes them."""
         state = self.state
-        return WorkList(FileToWrite(rel, self.roots.get(rel, ""), st.digest if (st := state.get(rel)) else "")
-                        for rel in rels)
+        return WorkList((FileToWrite(rel, self.roots.get(rel, ""), st.digest if (st := state.get(rel)) else "")
+                         for rel in rels), size=lambda item: st.size if (st := state.get(item.rel)) else 0)
 
     def planned(self) -> None:
         """Let go of what only documents_to_write() and work_list() need."""
@@ -473,6 +491,38 @@ class _Plan:
 
     def document_count(self) -> int:
         return len({st.url for st in self.state.values() if st.url})
+
+
+class _Seen(NamedTuple):
+    """What reading a file found: `unread`, why it could not be read; else its state (with
+    `error` for a file that is not an article), its parser's warnings and its article (when kept)."""
+
+    unread: str | None
+    state: FileState | None = None
+    warnings: tuple[str, ...] = ()
+    article: Article | None = None
+
+
+def _examine(cf: CorpusFile, old_digest: str | None) -> _Seen:
+    """Read and parse a file whose size or modification time changed; a file whose content is
+    `old_digest` is not parsed. Pure: it runs in either indexing process (parallel.examine_all)."""
+    if cf.size > MAX_FILE_BYTES:
+        return _Seen(None, FileState(cf.size, cf.mtime_ns, "", error=f"file too large ({cf.size} bytes; the limit is {MAX_FILE_BYTES})"))
+    try:
+        data, size, mtime_ns = _read(cf.abspath)
+    except FileNotFoundError:
+        return _Seen("disappeared while the indexer ran")
+    except OSError as exc:
+        return _Seen(f"cannot read: {(exc.strerror or str(exc)).lower()}")
+    digest = _digest(data)
+    if digest == old_digest:
+        return _Seen(None, FileState(size, mtime_ns, digest))
+    try:
+        article = parse_article(data, cf.rel)
+    except ArticleParseError as exc:
+        return _Seen(None, FileState(size, mtime_ns, digest, error=exc.reason))
+    return _Seen(None, FileState(size, mtime_ns, digest, article.url, _published_ts(article)),
+                 tuple(article.warnings), article)
 
 
 def _digest(data: bytes) -> str:

@@ -947,6 +947,30 @@ def test_killed_child_fails_the_run_cleanly(lab, tmp_path):
     _completes(lab, index_dir)
 
 
+def test_killed_reading_child_fails_the_run_cleanly(lab, tmp_path):
+    """The reading pass forks too (parallel.examine_all): its child dying fails the run as the
+    writing child's does, before anything is written."""
+    code, _ = two_processes(tmp_path, extra=f"""
+        from indexer import writer
+        _examine, _m = writer._examine, [0]
+        def examine(cf, digest):
+            _m[0] += 1
+            if os.getpid() != PARENT and _m[0] == 3:
+                open({str(tmp_path / "reader.pid")!r}, "w").write(str(os.getpid()))
+                os.kill(os.getpid(), signal.SIGKILL)
+            return _examine(cf, digest)
+        writer._examine = examine
+        """)
+    index_dir = _fresh_copy(lab, tmp_path / "index")
+    r = faulty(code, "index", lab.corpus, "--index", index_dir, "-q")
+    assert (tmp_path / "reader.pid").is_file()  # the reading child was killed
+    assert r.returncode == 74, r.stderr
+    line = one_line(r.stderr)
+    assert "second indexing process died" in line and "intact" in line
+    assert stored(index_dir) == lab.old
+    _completes(lab, index_dir)
+
+
 def test_full_disk_in_the_child_says_so(lab, tmp_path):
     child_only = ENOSPC_AFTER.format(budget=0).replace(
         "        _budget[0] -= len(b)", "        _budget[0] -= len(b) if os.getpid() != PARENT else 0")

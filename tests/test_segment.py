@@ -9,6 +9,7 @@ split between two processes.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -264,6 +265,40 @@ def test_two_process_build_on_one_core_stays_in_one_process(tmp_path, monkeypatc
     assert len(whoosh_index.open_dir(str(store.current_generation_dir(tmp_path / "ix")))._segments()) == 1
 
 
+def test_two_process_reading_records_what_one_process_does(tmp_path, monkeypatch):
+    """The reading pass on two processes (parallel.examine_all) keeps the same file states,
+    warnings in the same order and counts as on one, on a fresh build and on an update that
+    touches, changes, spoils and adds files."""
+    corpus = corpus_of(tmp_path, real_files(160))
+    (corpus / "a050.md").write_bytes(b"")
+    (corpus / "a120.md").write_text("no title line\n", encoding="utf-8")
+    (corpus / "z-dup.md").write_bytes((corpus / "a010.md").read_bytes())
+    extra = real_files(170)[160:]
+
+    def run(name: str, processes: int):
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 10 if processes == 2 else 10**9)
+        warnings = []
+        s = update_index([corpus], tmp_path / name, on_warning=lambda p, r: warnings.append((p, r)))
+        gen = store.current_generation_dir(tmp_path / name)
+        state = store.load_state(gen, whoosh_index.open_dir(str(gen)).latest_generation())
+        return (s.new, s.changed, s.unchanged, s.removed, s.skipped, s.duplicates, s.documents), warnings, state
+
+    first = run("one", 1), run("two", 2)
+    assert first[0] == first[1]
+    assert first[0][0][4] == 2 and len(first[0][1]) == 2  # the two bad files, each said once
+    os.utime(corpus / "a020.md")  # touched, same bytes
+    (corpus / "a130.md").write_bytes((corpus / "a131.md").read_bytes() + b"\n<p>more</p>\n")
+    (corpus / "a140.md").write_bytes(b"")
+    for i, data in enumerate(extra):
+        (corpus / f"b{i:03d}.md").write_bytes(data)
+    second = run("one", 1), run("two", 2)
+    assert second[0] == second[1]
+    # new, changed (a130), unchanged (a020 among them), removed, skipped (a050, a120 and now a140)
+    assert second[0][0][:5] == (10, 1, 159, 0, 3)
+    assert [r for _, r in second[0][1]] == [r for _, r in second[1][1]] and len(second[0][1]) == 3
+    assert_same_content(index_content(tmp_path / "one"), index_content(tmp_path / "two"))
+
+
 def test_reading_pass_keeps_a_bounded_number_of_characters(tmp_path, monkeypatch):
     """Past PARSED_BUDGET the writing pass reads files again: the same index either way."""
     import indexer.writer as writer_mod
@@ -289,7 +324,8 @@ def test_no_process_is_left_behind(tmp_path, monkeypatch):
     shutil.rmtree(tmp_path / "ix")
 
 
-def test_progress_counts_both_processes(tmp_path, monkeypatch):
+@pytest.mark.parametrize("desc", ["reading", "indexing"])
+def test_progress_counts_both_processes(tmp_path, monkeypatch, desc):
     import indexer.writer as writer_mod
 
     class Bar:
@@ -305,9 +341,9 @@ def test_progress_counts_both_processes(tmp_path, monkeypatch):
     bars = []
     real = writer_mod._progress
 
-    def progress(items, enabled, desc, total=None):
-        if desc != "indexing":
-            return real(items, enabled, desc, total)
+    def progress(items, enabled, name, total=None):
+        if name != desc:
+            return real(items, enabled, name, total)
         bars.append(Bar())
         return bars[-1]
 
@@ -317,7 +353,7 @@ def test_progress_counts_both_processes(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "_TICK", 8)
     update_index([corpus], tmp_path / "ix", progress=True)
     (bar,) = bars
-    assert sum(bar.steps) == 300  # both halves, every article once
+    assert sum(bar.steps) == 300  # both halves, every file once
     assert len(bar.steps) > 300 // 8  # in steps as they went, not at the end
 
 
@@ -333,15 +369,14 @@ def test_a_file_changed_between_the_two_reads_is_read_again_next_run(tmp_path, m
     target = corpus / "a025.md"  # in the second half: the child's, with two processes
     monkeypatch.setattr(writer_mod, "PARSED_BUDGET", 0)
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 10 if processes == 2 else 10**9)
-    real, seen = writer_mod._read, []
+    real = writer_mod._Plan.article
 
-    def read(path):
-        seen.append(path)
-        if path == str(target) and seen.count(path) == 2:  # another fetch lands in between
+    def article(plan, item):  # the writing pass (either process) reads it again
+        if item.abspath == str(target):  # another fetch lands in between
             target.write_bytes(data[30])
-        return real(path)
+        return real(plan, item)
 
-    monkeypatch.setattr(writer_mod, "_read", read)
+    monkeypatch.setattr(writer_mod._Plan, "article", article)
     warnings = []
     s = update_index([corpus], tmp_path / "ix", on_warning=lambda p, r: warnings.append((p, r)))
     assert [(p, r) for p, r in warnings if "changed while the indexer ran" in r] == [
@@ -351,7 +386,7 @@ def test_a_file_changed_between_the_two_reads_is_read_again_next_run(tmp_path, m
     assert len(urls) == 29 and parse_article(data[30], "x").url not in urls
     with search.open_index(tmp_path / "ix") as ix:  # the run's record counts what it wrote
         assert (ix.stats().last_added, ix.stats().documents) == (29, 29)
-    monkeypatch.setattr(writer_mod, "_read", real)
+    monkeypatch.setattr(writer_mod._Plan, "article", real)
     again = update_index([corpus], tmp_path / "ix")
     assert again.changed == 1
     docs = index_content(tmp_path / "ix")["docs"]
@@ -373,20 +408,19 @@ def test_an_update_with_a_file_that_cannot_be_written_keeps_every_state(tmp_path
     target = corpus / "a035.md"  # in the second half of the 20 new files: the child's, with two
     monkeypatch.setattr(writer_mod, "PARSED_BUDGET", 0)
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 10 if processes == 2 else 10**9)
-    real, seen = writer_mod._read, []
+    real = writer_mod._Plan.article
 
-    def read(path):
-        seen.append(path)
-        if path == str(target) and seen.count(path) == 2:
+    def article(plan, item):
+        if item.abspath == str(target):
             target.write_bytes(data[40])
-        return real(path)
+        return real(plan, item)
 
-    monkeypatch.setattr(writer_mod, "_read", read)
+    monkeypatch.setattr(writer_mod._Plan, "article", article)
     s = update_index([corpus], tmp_path / "ix", on_warning=lambda p, r: None)
     assert (s.new, s.unchanged, len(s.warnings)) == (20, 20, 1) and str(target) in s.warnings[0][0]
     with search.open_index(tmp_path / "ix") as ix:
         assert (ix.stats().documents, ix.stats().last_added) == (39, 19)
-    monkeypatch.setattr(writer_mod, "_read", real)
+    monkeypatch.setattr(writer_mod._Plan, "article", real)
     again = update_index([corpus], tmp_path / "ix")
     assert (again.new, again.changed, again.unchanged, again.documents) == (0, 1, 39, 40)
     docs = index_content(tmp_path / "ix")["docs"]
