@@ -35,7 +35,6 @@ from typing import Any
 from .reader import Article
 from .schema import to_document
 from .worklist import WorkList, halfway
-from .worklist import WorkList, halfway
 
 # A file is what the caller's `files` hold (the writer: worklist.FileToWrite, whose packing keeps
 # the pages the two processes share from being copied)
@@ -179,7 +178,7 @@ class _Channel:
         while self._outcome is None and self._receive.poll():
             self._take()
 
-    def result(self) -> tuple[list, Problems]:
+    def result(self) -> Any:
         while self._outcome is None:
             self._take()
         kind, value = self._outcome
