@@ -339,7 +339,8 @@ class _Plan:
         changed are read (on two cores when there are many: parallel.examine_all)."""
         from .parallel import examine_all
 
-        changed = [cf for cf in files if not self._same_stat(cf)]
+        same = [self._same_stat(cf) for cf in files]
+        changed = [cf for cf, alike in zip(files, same) if not alike]
         advance(len(files) - len(changed))
         kept = [0]  # characters of the articles kept by this process (a forked child counts its own)
 
@@ -355,8 +356,8 @@ class _Plan:
             return seen
 
         found = iter(examine_all(changed, examine, advance, size=lambda cf: cf.size))
-        for cf in files:
-            if self._same_stat(cf):
+        for cf, alike in zip(files, same):
+            if alike:
                 self.roots[cf.rel] = cf.root
                 self._unchanged(cf, self.old[cf.rel])
             else:
