@@ -13,6 +13,7 @@ import indexer.writer as writer_mod
 from indexer import store, update_index
 from indexer.errors import CorpusNotFound, IndexLocked, IndexUnusable, IndexVersionMismatch
 from indexer.lock import WriteLock
+from indexer.reader import parse_article
 
 from .conftest import SEED
 
@@ -245,3 +246,29 @@ def test_pool_rerun_touches_nothing(pool_index, pool_dir, reads):
     s = update_index([pool_dir], index_dir)
     assert reads == []
     assert (s.new, s.changed, s.removed, s.unchanged, s.documents) == (0, 0, 0, first.seen, first.documents)
+
+
+def test_two_folders_with_one_relative_path_index_the_first_and_warn(tmp_path):
+    """A file's identity is its path below its corpus folder (so a moved corpus is not read
+    again): two folders given at once that hold the same relative path cannot both be indexed."""
+    voa = sorted(SEED.parent.glob("voa-*.md"))[:2]
+    top = tmp_path / "corpus"
+    a, b = top / "a", top / "b"
+    write(a / "x.md", SEED.read_bytes())
+    write(b / "x.md", voa[0].read_bytes())
+    write(b / "y.md", voa[1].read_bytes())
+    warned: list[tuple[str, str]] = []
+    s = update_index([a, b], tmp_path / "ix", on_warning=lambda p, r: warned.append((p, r)))
+    assert s.documents == 2
+    assert warned == [(str(b / "x.md"), f"same relative path as {a / 'x.md'}; only the first is indexed")]
+    indexed = set(urls(tmp_path / "ix"))
+    assert _url(SEED) in indexed and _url(voa[1]) in indexed and _url(voa[0]) not in indexed
+    # Their parent folder tells them apart: all three are indexed, without a warning.
+    warned.clear()
+    s = update_index([top], tmp_path / "ix2", on_warning=lambda p, r: warned.append((p, r)))
+    assert s.documents == 3 and warned == []
+    assert set(urls(tmp_path / "ix2")) == {_url(SEED), _url(voa[0]), _url(voa[1])}
+
+
+def _url(path: Path) -> str:
+    return parse_article(path.read_bytes(), path.name).url
