@@ -839,6 +839,30 @@ def test_ctrl_c_mid_run(lab, tmp_path, point):
     assert _hits(index_dir) == lab.query_totals[0]
 
 
+def test_ctrl_c_during_a_compaction(lab, tmp_path):
+    """`--compact` exits as `index` does: Ctrl-C inside its merge is 130, the index as it was."""
+    index_dir = _fresh_copy(lab, tmp_path / "index")
+    # only once the merges are a compaction's: an update's own merges copy documents too
+    interrupt = textwrap.dedent("""
+        import os, signal
+        from indexer import merge
+        _merge, _copy, _compacting = merge.merge_segments, merge._copy_documents, [False]
+        def merge_segments(writer, old, new, compact=False, progress=None):
+            _compacting[0] = compact
+            return _merge(writer, old, new, compact, progress)
+        def copy(*a, **k):
+            if _compacting[0]:
+                os.kill(os.getpid(), signal.SIGINT)
+            return _copy(*a, **k)
+        merge.merge_segments, merge._copy_documents = merge_segments, copy
+    """)
+    r = faulty(interrupt, "index", lab.corpus, "--index", index_dir, "-q", "--compact")
+    assert r.returncode == 130, r.stderr
+    assert one_line(r.stderr) == INTERRUPTED
+    assert stored(index_dir) == lab.old
+    _completes(lab, index_dir)
+
+
 def test_ctrl_c_from_outside(lab, tmp_path):
     index_dir = _fresh_copy(lab, tmp_path / "index")
     p = subprocess.Popen([*ZH, "index", str(lab.corpus), "--index", str(index_dir), "-q"],
@@ -1185,6 +1209,8 @@ def test_second_indexer_waits_then_names_the_holder(small_copy):
         assert f"pid {first.pid} on {socket.gethostname()}, since " in line
         assert re.search(r"since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", line), line
         assert str(index_dir) in line and waited >= 1.0
+        compact = cli("index", corpus, "--index", index_dir, "--compact", "--wait", "0")
+        assert compact.returncode == 75 and f"pid {first.pid} on " in one_line(compact.stderr), compact.stderr
 
         assert first.poll() is None  # still holding the lock
         third = cli("index", corpus, "--index", index_dir, "--wait", "60", "-q")
